@@ -1,0 +1,61 @@
+"""The named errors raised at the public boundary of :mod:`theory`.
+
+Every error is a :class:`ValueError` subclass whose message names the offending entry and the
+condition it violates (for example ``"P[0, 2] + P[2, 0] = 7/6, expected 1"``).  Validation happens
+before any work, so a call that raises has changed nothing.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "TheoryError",
+    "NotAProbabilityVectorError",
+    "NotAPreferenceMatrixError",
+    "ShapeMismatchError",
+    "NonFiniteInputError",
+    "NotIncreasingError",
+    "UndefinedWinRateError",
+    "InvalidParameterError",
+    "NotBradleyTerryError",
+    "SupportMismatchError",
+]
+
+
+class TheoryError(ValueError):
+    """Base class of every input error raised by :mod:`theory`."""
+
+
+class NotAProbabilityVectorError(TheoryError):
+    """An array that should be a probability vector (or a row-stochastic model) is not one."""
+
+
+class NotAPreferenceMatrixError(TheoryError):
+    """A matrix that should satisfy ``P + P^T = 1`` with entries in ``[0, 1]`` does not."""
+
+
+class ShapeMismatchError(TheoryError):
+    """Arrays that travel together have incompatible shapes (or an array has the wrong rank)."""
+
+
+class NonFiniteInputError(TheoryError):
+    """An input contains NaN or an infinity."""
+
+
+class NotIncreasingError(TheoryError):
+    """A function used as ``h`` is not strictly increasing (or is NaN) on the probe grid."""
+
+
+class UndefinedWinRateError(TheoryError):
+    """An h-win rate would add ``+inf`` and ``-inf`` terms with positive mass (no defined value)."""
+
+
+class InvalidParameterError(TheoryError):
+    """A scalar parameter is out of its domain (``beta < 0``, ``K < 2``, a bad family name, ...)."""
+
+
+class NotBradleyTerryError(TheoryError):
+    """Rewards were requested from a preference matrix that is not Bradley-Terry."""
+
+
+class SupportMismatchError(TheoryError):
+    """A model puts mass where another must have some (absolute continuity fails)."""

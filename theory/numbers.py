@@ -1,0 +1,174 @@
+"""Exact versus float: exactness is a property of the array.
+
+Arrays in :mod:`theory` come in two kinds:
+
+* **float**: ``numpy.float64`` arrays, for speed;
+* **exact**: ``dtype=object`` arrays whose entries are :class:`fractions.Fraction`.
+
+Inputs are read by :func:`as_array`: Python ints, :class:`~fractions.Fraction` and sympy
+``Rational`` entries (and numpy integer or boolean arrays) make an exact array; any float entry
+makes a float array.  Functions that combine several arrays use :func:`common_kind` so that one
+float input turns the whole computation into floats, and an all-exact input stays exact.
+numpy's ``@``, ``sum`` and elementwise arithmetic all work on object arrays of Fractions, so most
+formulas are written once and serve both kinds.
+"""
+
+from __future__ import annotations
+
+import numbers as _stdlib_numbers
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from .errors import NonFiniteInputError, ShapeMismatchError
+
+__all__ = [
+    "Number",
+    "as_array",
+    "is_exact",
+    "half_of",
+    "common_kind",
+    "to_float",
+    "to_exact",
+    "scalar",
+    "format_number",
+]
+
+#: A scalar result: exact (:class:`~fractions.Fraction`) or ``float``.
+Number = Fraction | float
+
+
+def _entry_to_fraction(v: Any) -> Fraction | float:
+    """One entry as a Fraction when it is rational-typed, else as a float."""
+    if isinstance(v, Fraction):
+        return v
+    if isinstance(v, bool | np.bool_):
+        return Fraction(int(v))
+    if isinstance(v, int | np.integer):
+        return Fraction(int(v))
+    if isinstance(v, float | np.floating):
+        return float(v)
+    # sympy Rational / Integer, or any numbers.Rational implementation
+    if isinstance(v, _stdlib_numbers.Rational):
+        return Fraction(int(v.numerator), int(v.denominator))
+    try:  # sympy objects: Rational exposes p and q, Float converts to float
+        import sympy
+
+        if isinstance(v, sympy.Rational):
+            return Fraction(int(v.p), int(v.q))
+        if isinstance(v, sympy.Basic) and v.is_number:
+            return float(v)
+    except ImportError:  # pragma: no cover - sympy is a runtime dependency
+        pass
+    if isinstance(v, _stdlib_numbers.Real):
+        return float(v)
+    raise TypeError(f"cannot read {v!r} (type {type(v).__name__}) as a number")
+
+
+def as_array(x: Any, *, name: str = "array", exact: bool | None = None) -> np.ndarray:
+    """Read ``x`` as a float64 array or an exact object array of Fractions.
+
+    ``exact=None`` (default) keeps the input's kind (see the module docstring); ``exact=True``
+    converts floats exactly (their binary value) and ``exact=False`` converts to float64.
+    Raises :class:`~theory.errors.NonFiniteInputError` for NaN or infinite entries and
+    :class:`~theory.errors.ShapeMismatchError` for ragged input.  The input is never modified.
+
+    >>> as_array([Fraction(1, 2), 1]).tolist()
+    [Fraction(1, 2), Fraction(1, 1)]
+    >>> as_array([0.5, 0.5]).dtype
+    dtype('float64')
+    """
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        arr = np.array(x, dtype=np.float64)
+    elif isinstance(x, np.ndarray) and x.dtype.kind in "iub":
+        arr = _fraction_array(x)
+    else:
+        try:
+            raw = np.asarray(x, dtype=object) if not isinstance(x, np.ndarray) else x
+        except ValueError as exc:  # ragged nested sequences
+            raise ShapeMismatchError(f"{name} is ragged: {exc}") from None
+        if raw.dtype.kind == "f":
+            arr = np.array(raw, dtype=np.float64)
+        else:
+            flat = [_entry_to_fraction(v) for v in raw.ravel()]
+            if any(isinstance(v, float) for v in flat):
+                arr = np.array([float(v) for v in flat], dtype=np.float64).reshape(raw.shape)
+            else:
+                arr = np.array(flat, dtype=object).reshape(raw.shape)
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise NonFiniteInputError(f"{name}{list(bad)} is {arr[bad]}, expected a finite number")
+    if exact is True and arr.dtype.kind == "f":
+        return to_exact(arr)
+    if exact is False and arr.dtype == object:
+        return to_float(arr)
+    return arr
+
+
+def _fraction_array(a: np.ndarray) -> np.ndarray:
+    return np.array([Fraction(int(v)) for v in a.ravel()], dtype=object).reshape(a.shape)
+
+
+def half_of(a: np.ndarray) -> Fraction | float:
+    """The number 1/2 in the kind of ``a``: ``Fraction(1, 2)`` if exact, else ``0.5``."""
+    return Fraction(1, 2) if is_exact(a) else 0.5
+
+
+def is_exact(a: np.ndarray) -> bool:
+    """True when ``a`` is an exact (object, Fraction) array."""
+    return a.dtype == object
+
+
+def common_kind(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Return the arrays converted to one kind: exact if all are exact, float otherwise."""
+    if all(is_exact(a) for a in arrays):
+        return arrays
+    return tuple(to_float(a) for a in arrays)
+
+
+def to_float(a: Any) -> np.ndarray:
+    """A float64 copy of an exact or float array."""
+    a = np.asarray(a)
+    if a.dtype == object:
+        return np.array([float(v) for v in a.ravel()], dtype=np.float64).reshape(a.shape)
+    return np.asarray(a, dtype=np.float64)
+
+
+def to_exact(a: Any, *, max_denominator: int | None = None) -> np.ndarray:
+    """An exact Fraction copy; floats convert to their exact binary value.
+
+    With ``max_denominator`` each float is replaced by the closest fraction with a denominator at
+    most that large (useful to turn ``0.1`` into ``1/10``).
+    """
+    a = np.asarray(a)
+    vals = []
+    for v in a.ravel():
+        f = _entry_to_fraction(v)
+        f = Fraction(f) if isinstance(f, float) else f
+        if max_denominator is not None:
+            f = f.limit_denominator(max_denominator)
+        vals.append(f)
+    return np.array(vals, dtype=object).reshape(a.shape)
+
+
+def scalar(v: Any, exact: bool) -> Number:
+    """A 0-d result as a Fraction (exact) or a float."""
+    if exact:
+        return v if isinstance(v, Fraction) else Fraction(v)
+    return float(v)
+
+
+def format_number(v: Any) -> str | float | list:
+    """JSON-friendly form: Fractions as ``"p/q"`` strings, arrays as nested lists."""
+    if isinstance(v, np.ndarray):
+        return [format_number(e) for e in v] if v.ndim else format_number(v.item())
+    if isinstance(v, list | tuple):
+        return [format_number(e) for e in v]
+    if isinstance(v, Fraction):
+        return f"{v.numerator}/{v.denominator}" if v.denominator != 1 else str(v.numerator)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    return v

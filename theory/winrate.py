@@ -1,0 +1,249 @@
+"""Win rates, h-win rates, response-level win rates and the covariance identity.
+
+For one prompt with preference matrix ``P`` (``K x K``) and distributions ``pi``, ``q`` over K
+responses (THEORY.md, Definitions):
+
+* win rate ``WR(pi; q) = pi^T P q``;
+* response win rate ``W_q(y) = (P q)[y]``;
+* h-win rate ``WR_h(pi; q) = sum_{y, y'} pi(y) q(y') h(P[y, y'])``;
+* covariance identity ``WR(pi; q) - 1/2 = Cov_{y~q}(pi(y) / q(y), W_q(y))`` when ``pi << q``.
+
+Over ``M`` prompts with weights ``rho``, ``P`` is ``(M, K, K)``, models are ``(M, K)`` and each
+quantity is the ``rho``-weighted sum of its per-prompt values.  Exact inputs give exact Fractions;
+any float input gives floats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from .data import PreferenceData, data_anchor
+from .errors import (
+    NonFiniteInputError,
+    NotAPreferenceMatrixError,
+    NotAProbabilityVectorError,
+    ShapeMismatchError,
+    SupportMismatchError,
+    UndefinedWinRateError,
+)
+from .hfuncs import HFunction, apply_h, as_h
+from .numbers import Number, as_array, common_kind, format_number, is_exact, scalar
+from .preferences import PREF_TOL, validate_preference_stack
+from .simplex import SUM_TOL, validate_distribution, validate_model
+
+__all__ = [
+    "win_rate",
+    "h_win_rate",
+    "response_win_rates",
+    "win_rate_covariance",
+    "data_win_rate",
+    "batched_win_rate",
+]
+
+HLike = str | HFunction | Callable[[Any], Any]
+
+
+def _prepare(
+    P: Any, models: dict[str, Any], rho: Any
+) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, bool]:
+    """Validate ``P`` and the models against it; return ``(P3, models2, rho, single)`` of one kind.
+
+    ``single`` is True when ``P`` was a single ``(K, K)`` matrix.
+    """
+    P_arr = as_array(P, name="P")
+    single = P_arr.ndim == 2
+    P3 = validate_preference_stack(P_arr)
+    M, K = P3.shape[0], P3.shape[1]
+    arrays = []
+    for name, m in models.items():
+        m_arr = as_array(m, name=name)
+        if single and m_arr.ndim != 1:
+            raise ShapeMismatchError(
+                f"{name} has shape {m_arr.shape}; P is (K, K) so expected (K,)"
+            )
+        m2 = validate_model(m_arr, name=name, K=K)
+        if m2.shape[0] != M:
+            raise ShapeMismatchError(f"{name} has {m2.shape[0]} prompts but P has {M}")
+        arrays.append(m2)
+    if rho is None:
+        rho_arr = as_array([Fraction(1, M)] * M)
+    else:
+        if single:
+            raise ShapeMismatchError("rho was given but P is a single (K, K) matrix")
+        rho_arr = validate_distribution(rho, name="rho")
+        if rho_arr.shape[0] != M:
+            raise ShapeMismatchError(f"rho has {rho_arr.shape[0]} prompts but P has {M}")
+    P3, rho_arr, *arrays = common_kind(P3, rho_arr, *arrays)
+    return P3, arrays, rho_arr, single
+
+
+def _bilinear(pi: np.ndarray, A: np.ndarray, q: np.ndarray, rho: np.ndarray) -> Any:
+    """``sum_x rho_x pi_x^T A_x q_x`` for stacks; exact on object arrays."""
+    if is_exact(A):
+        return sum((rho[x] * (pi[x] @ A[x] @ q[x]) for x in range(A.shape[0])), Fraction(0))
+    return float(rho @ np.einsum("xi,xij,xj->x", pi, A, q))
+
+
+def win_rate(P: Any, pi: Any, q: Any, rho: Any = None) -> Number:
+    """``WR(pi; q) = sum_x rho_x pi_x^T P_x q_x``: how often a draw from pi beats one from q.
+
+    ``P`` is ``(K, K)`` with ``pi``, ``q`` of shape ``(K,)`` (one prompt), or ``(M, K, K)`` with
+    ``(M, K)`` models and prompt weights ``rho`` (default uniform).  Ties count half.  Exact
+    (Fraction) when every input is exact.  Implements the win-rate definition of THEORY.md.
+
+    >>> from theory.preferences import rock_paper_scissors
+    >>> win_rate(rock_paper_scissors(), [1, 0, 0], [Fraction(1, 2), Fraction(1, 2), 0])
+    Fraction(3, 4)
+    """
+    P3, (pi2, q2), rho_arr, _ = _prepare(P, {"pi": pi, "q": q}, rho)
+    return scalar(_bilinear(pi2, P3, q2, rho_arr), is_exact(P3))
+
+
+def response_win_rates(P: Any, q: Any) -> np.ndarray:
+    """``W_q(x, y) = (P_x q_x)[y]``: the win rate of the single response ``y`` against ``q``.
+
+    Shape ``(K,)`` for one prompt, ``(M, K)`` for a stack.
+
+    >>> from theory.preferences import total_order
+    >>> response_win_rates(total_order(3), [Fraction(1, 3)] * 3).tolist()
+    [Fraction(5, 6), Fraction(1, 2), Fraction(1, 6)]
+    """
+    P3, (q2,), _, single = _prepare(P, {"q": q}, None)
+    W = np.stack([P3[x] @ q2[x] for x in range(P3.shape[0])])
+    return W[0] if single else W
+
+
+def _h_terms(
+    H: np.ndarray, pi: np.ndarray, q: np.ndarray, rho: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The weights ``rho_x pi_x(y) q_x(y')`` with positive mass and their ``h(P)`` values."""
+    weights = rho[:, None, None] * pi[:, :, None] * q[:, None, :]
+    mask = weights > 0
+    return weights[mask], H[mask]
+
+
+def h_win_rate(P: Any, pi: Any, q: Any, h: HLike = "identity", rho: Any = None) -> Number:
+    """``WR_h(pi; q) = sum_x rho_x sum_{y, y'} pi_x(y) q_x(y') h(P_x[y, y'])``.
+
+    ``h`` is a registry name (``"identity"``, ``"logit"``, ``"log"``), an
+    :class:`~theory.hfuncs.HFunction` or a strictly increasing callable.  Zero mass times an
+    infinite ``h`` contributes zero; positive mass on ``+inf`` (or ``-inf``) gives that infinity;
+    positive mass on both raises :class:`~theory.errors.UndefinedWinRateError`.  Exact when the
+    inputs are exact and ``h`` is rational (identity).  Shapes as in :func:`win_rate`.
+
+    >>> from theory.preferences import total_order
+    >>> h_win_rate(total_order(2), [1, 0], [0, 1], "logit")
+    inf
+    >>> h_win_rate(total_order(2), [1, 0], [Fraction(1, 2), Fraction(1, 2)], "identity")
+    Fraction(3, 4)
+    """
+    hf = as_h(h)
+    P3, (pi2, q2), rho_arr, _ = _prepare(P, {"pi": pi, "q": q}, rho)
+    H = apply_h(hf, P3)
+    if is_exact(H) and is_exact(pi2):
+        return scalar(_bilinear(pi2, H, q2, rho_arr), True)
+    pi2, q2, rho_arr = (np.asarray(a, dtype=np.float64) for a in (pi2, q2, rho_arr))
+    weights, values = _h_terms(H, pi2, q2, rho_arr)
+    pos, neg = np.any(values == np.inf), np.any(values == -np.inf)
+    if pos and neg:
+        raise UndefinedWinRateError(
+            f"WR_h with h = {hf.name!r} puts positive mass on both h = +inf (a sure win) and "
+            "h = -inf (a sure loss); the sum is undefined"
+        )
+    if pos or neg:
+        return float("inf") if pos else float("-inf")
+    return float(np.dot(weights, values))
+
+
+def win_rate_covariance(P: Any, pi: Any, q: Any, rho: Any = None) -> Number:
+    """``sum_x rho_x Cov_{y~q_x}(pi_x(y) / q_x(y), W_q(x, y))``, computed from its definition.
+
+    The covariance identity of THEORY.md says this equals ``WR(pi; q) - 1/2``.  Requires
+    ``pi << q`` (``pi`` puts no mass where ``q`` has none), else raises
+    :class:`~theory.errors.SupportMismatchError`.
+
+    >>> from theory.preferences import total_order
+    >>> win_rate_covariance(total_order(2), [1, 0], [Fraction(1, 2), Fraction(1, 2)])
+    Fraction(1, 4)
+    """
+    P3, (pi2, q2), rho_arr, _ = _prepare(P, {"pi": pi, "q": q}, rho)
+    bad = np.argwhere((q2 == 0) & (pi2 > 0))
+    if len(bad):
+        x, y = (int(v) for v in bad[0])
+        raise SupportMismatchError(
+            f"pi[{x}, {y}] = {format_number(pi2[x, y])} but q[{x}, {y}] = 0: "
+            "pi is not absolutely continuous with respect to q"
+        )
+    exact = is_exact(P3)
+    total: Any = Fraction(0) if exact else 0.0
+    for x in range(P3.shape[0]):
+        support = q2[x] > 0
+        qs = q2[x][support]
+        ratio = pi2[x][support] / qs
+        W = (P3[x] @ q2[x])[support]
+        mean_ratio, mean_W = qs @ ratio, qs @ W
+        total += rho_arr[x] * (qs @ ((ratio - mean_ratio) * (W - mean_W)))
+    return scalar(total, exact)
+
+
+def data_win_rate(data: PreferenceData, pi: Any, h: HLike = "identity") -> Number:
+    """The h-win rate of ``pi`` against the data: ``WR_h(pi; (mu0 + mu1) / 2)`` under ``rho``.
+
+    This is the evaluation the uniqueness theorem singles out (THEORY.md); see
+    :func:`theory.data.data_anchor` for the anchor when ``mu0 != mu1``.
+    """
+    pi_arr = validate_model(pi, name="pi", K=data.K)
+    return h_win_rate(data.P, pi_arr, data_anchor(data), h, data.rho)
+
+
+def batched_win_rate(P: Any, pi: Any, q: Any, *, validate: bool = True) -> np.ndarray:
+    """Float win rates of ``N`` independent instances at once: ``out[n] = pi[n]^T P[n] q[n]``.
+
+    ``P`` is ``(N, K, K)``, ``pi`` and ``q`` are ``(N, K)``; returns float64 ``(N,)``.  With
+    ``validate=True`` every matrix and vector is checked (vectorised) first; ``validate=False``
+    trusts the caller (the inner loop of a check that built valid instances itself).
+
+    >>> from theory.preferences import total_order
+    >>> batched_win_rate(np.stack([total_order(2, exact=False)] * 2),
+    ...                  np.array([[1.0, 0.0], [0.0, 1.0]]), np.full((2, 2), 0.5))
+    array([0.75, 0.25])
+    """
+    P_arr = np.asarray(P, dtype=np.float64)
+    pi_arr = np.asarray(pi, dtype=np.float64)
+    q_arr = np.asarray(q, dtype=np.float64)
+    if validate:
+        _validate_batch(P_arr, pi_arr, q_arr)
+    Pq = np.matmul(P_arr, q_arr[:, :, None])[:, :, 0]
+    return np.einsum("nk,nk->n", pi_arr, Pq)
+
+
+def _validate_batch(P: np.ndarray, pi: np.ndarray, q: np.ndarray) -> None:
+    """Vectorised validation of a batch (same conditions and messages as the single forms)."""
+    if P.ndim != 3 or P.shape[1] != P.shape[2]:
+        raise ShapeMismatchError(f"P has shape {P.shape}, expected (N, K, K)")
+    N, K = P.shape[0], P.shape[1]
+    for name, m in (("pi", pi), ("q", q)):
+        if m.shape != (N, K):
+            raise ShapeMismatchError(f"{name} has shape {m.shape}, expected {(N, K)}")
+    for name, a in (("P", P), ("pi", pi), ("q", q)):
+        if not np.all(np.isfinite(a)):
+            idx = tuple(int(v) for v in np.argwhere(~np.isfinite(a))[0])
+            raise NonFiniteInputError(f"{name}{list(idx)} is {a[idx]}, expected a finite number")
+    off = np.abs(P + np.swapaxes(P, 1, 2) - 1.0) > PREF_TOL
+    if np.any(off) or np.any((P < 0) | (P > 1)):
+        n, i, j = (int(v) for v in np.argwhere(off | (P < 0) | (P > 1))[0])
+        raise NotAPreferenceMatrixError(
+            f"P[{n}]: P[{i}, {j}] = {P[n, i, j]}, P[{j}, {i}] = {P[n, j, i]}; expected entries in "
+            "[0, 1] summing to 1"
+        )
+    for name, m in (("pi", pi), ("q", q)):
+        bad = (np.abs(m.sum(axis=1) - 1.0) > SUM_TOL) | np.any(m < 0, axis=1)
+        if np.any(bad):
+            n = int(np.flatnonzero(bad)[0])
+            raise NotAProbabilityVectorError(
+                f"{name}[{n}] = {m[n].tolist()} is not a probability vector (sum {m[n].sum()})"
+            )
