@@ -14,6 +14,9 @@ __all__ = ["ClaimRun", "run_claim", "run_claims", "print_report", "write_json"]
 
 #: Progress is shown only for checks that run longer than this many seconds.
 PROGRESS_AFTER_S = 2.0
+#: Seconds between progress updates on a terminal, and between progress lines in a log.
+PROGRESS_EVERY_TTY_S = 0.5
+PROGRESS_EVERY_LOG_S = 10.0
 
 
 class _Progress:
@@ -22,18 +25,21 @@ class _Progress:
         self.start = time.monotonic()
         self.last = 0.0
         self.shown = False
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.every = PROGRESS_EVERY_TTY_S if self.tty else PROGRESS_EVERY_LOG_S
 
     def __call__(self, done: int) -> None:
         now = time.monotonic() - self.start
-        if now < PROGRESS_AFTER_S or now - self.last < 0.5:
+        if now < PROGRESS_AFTER_S or now - self.last < self.every:
             return
         self.last, self.shown = now, True
         frac = done / self.total if self.total else 1.0
-        self.stream.write(f"\r  {self.claim_id}: {done}/{self.total} ({frac:.0%}, {now:.0f} s)")
+        line = f"  {self.claim_id}: {done}/{self.total} ({frac:.0%}, {now:.0f} s)"
+        self.stream.write(f"\r{line}" if self.tty else f"{line}\n")
         self.stream.flush()
 
     def close(self) -> None:
-        if self.shown:
+        if self.shown and self.tty:
             self.stream.write("\r" + " " * 60 + "\r")
             self.stream.flush()
 
@@ -70,11 +76,11 @@ def run_claim(
     instances: int | None,
     seed: int,
     figures_dir: Path | None,
-    stream: TextIO = sys.stderr,
+    stream: TextIO | None = None,
 ) -> ClaimRun:
     """Run one claim's check (and its figure, when ``figures_dir`` is given)."""
     n = claim.default_instances if instances is None else instances
-    progress = _Progress(claim.id, n, stream)
+    progress = _Progress(claim.id, n, stream or sys.stderr)
     start = time.monotonic()
     ctx = CheckContext(instances=n, seed=seed, rng=claim_rng(seed, claim.id), progress=progress)
     try:
@@ -98,8 +104,8 @@ def run_claims(
     instances: int | None,
     seed: int,
     figures_dir: Path | None,
-    out: TextIO = sys.stdout,
-    stream: TextIO = sys.stderr,
+    out: TextIO | None = None,
+    stream: TextIO | None = None,
 ) -> list[ClaimRun]:
     """Run each claim in turn, printing its row as soon as it finishes."""
     runs = []
@@ -112,9 +118,10 @@ def run_claims(
     return runs
 
 
-def print_report(runs: list[ClaimRun], *, out: TextIO = sys.stdout, header: bool = True) -> None:
+def print_report(runs: list[ClaimRun], *, out: TextIO | None = None, header: bool = True) -> None:
     """One row per claim: id, expected, instances, seed, verdict, then the statement, what was
     observed and (if any) the counterexample, indented beneath."""
+    out = out or sys.stdout
     if header:
         out.write(f"{'claim':<24} {'expected':<15} {'instances':>9} {'seed':>6}  verdict\n")
         out.write("-" * 72 + "\n")

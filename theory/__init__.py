@@ -22,6 +22,7 @@ from .data import (
 from .errors import (
     InvalidParameterError,
     NonFiniteInputError,
+    NotANumberError,
     NotAPreferenceMatrixError,
     NotAProbabilityVectorError,
     NotBradleyTerryError,
@@ -86,6 +87,7 @@ __all__ = [
     "NotAPreferenceMatrixError",
     "ShapeMismatchError",
     "NonFiniteInputError",
+    "NotANumberError",
     "NotIncreasingError",
     "UndefinedWinRateError",
     "InvalidParameterError",

@@ -18,6 +18,9 @@ __all__ = [
     "InvalidParameterError",
     "NotBradleyTerryError",
     "SupportMismatchError",
+    "NoMaximumLikelihoodError",
+    "NotANumberError",
+    "UndefinedEvaluationError",
 ]
 
 
@@ -59,3 +62,26 @@ class NotBradleyTerryError(TheoryError):
 
 class SupportMismatchError(TheoryError):
     """A model puts mass where another must have some (absolute continuity fails)."""
+
+
+class NotANumberError(TheoryError):
+    """An input entry is not a number at all (a string, None, an arbitrary object)."""
+
+
+class NoMaximumLikelihoodError(TheoryError):
+    """The Bradley-Terry maximum likelihood estimate does not exist: some group of responses wins
+    every comparison it has with the rest of its component of the comparison graph.
+
+    ``graph`` is the :class:`~theory.bradley_terry.ComparisonGraph` and ``direction`` a reward
+    direction along which the likelihood increases for ever.
+    """
+
+    def __init__(self, message: str, *, graph: object = None, direction: object = None) -> None:
+        super().__init__(message)
+        self.graph = graph
+        self.direction = direction
+
+
+class UndefinedEvaluationError(TheoryError):
+    """An evaluation has no defined value on this input (a log of 0/0, a Bradley-Terry fit that
+    does not exist, a model putting mass where the evaluation's reward is undefined)."""

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import NonFiniteInputError, ShapeMismatchError
+from .errors import NonFiniteInputError, NotANumberError, ShapeMismatchError
 
 __all__ = [
     "Number",
@@ -66,6 +66,17 @@ def _entry_to_fraction(v: Any) -> Fraction | float:
     raise TypeError(f"cannot read {v!r} (type {type(v).__name__}) as a number")
 
 
+def _read_entry(v: Any, name: str) -> Fraction | float:
+    if isinstance(v, list | tuple | np.ndarray):
+        raise ShapeMismatchError(f"{name} is ragged: nested sequences of different lengths")
+    try:
+        return _entry_to_fraction(v)
+    except TypeError:
+        raise NotANumberError(
+            f"{name} holds {v!r} (type {type(v).__name__}), not a number"
+        ) from None
+
+
 def as_array(x: Any, *, name: str = "array", exact: bool | None = None) -> np.ndarray:
     """Read ``x`` as a float64 array or an exact object array of Fractions.
 
@@ -91,7 +102,7 @@ def as_array(x: Any, *, name: str = "array", exact: bool | None = None) -> np.nd
         if raw.dtype.kind == "f":
             arr = np.array(raw, dtype=np.float64)
         else:
-            flat = [_entry_to_fraction(v) for v in raw.ravel()]
+            flat = [_read_entry(v, name) for v in raw.ravel()]
             if any(isinstance(v, float) for v in flat):
                 arr = np.array([float(v) for v in flat], dtype=np.float64).reshape(raw.shape)
             else:

@@ -197,7 +197,10 @@ def cyclic(K: int, p: Any = 1, *, exact: bool = True) -> np.ndarray:
 
 
 def rock_paper_scissors(*, exact: bool = True) -> np.ndarray:
-    """Rock-paper-scissors: 0 beats 1, 1 beats 2, 2 beats 0, each with probability 1."""
+    """Rock-paper-scissors: 0 beats 1, 1 beats 2, 2 beats 0, each with probability 1.
+
+    Read 0 as rock, 1 as scissors, 2 as paper.
+    """
     return cyclic(3, exact=exact)
 
 

@@ -1,0 +1,100 @@
+"""Every registered claim runs on a few instances and agrees; the runner and its CLI behave."""
+
+import json
+
+import pytest
+
+from proofs_checks.__main__ import main
+from proofs_checks.registry import CLAIM_ORDER, CheckResult, Claim, all_claims, jsonable
+from proofs_checks.runner import run_claim
+
+CLAIMS = all_claims()
+SMALL = 20
+
+
+def test_claim_ids_are_unique_and_named_after_their_module():
+    ids = [c.id for c in CLAIMS]
+    assert len(ids) == len(set(ids))
+    assert "WR-basic" in ids
+    for c in CLAIMS:
+        assert c.expected in ("holds", "counterexample")
+        assert c.id in CLAIM_ORDER, f"{c.id} is not a claim id of THEORY.md"
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=[c.id for c in CLAIMS])
+def test_claim_agrees_on_a_few_instances(claim, tmp_path):
+    run = run_claim(claim, instances=SMALL, seed=1, figures_dir=tmp_path)
+    assert run.verdict == "agrees", run.result.observed
+    assert run.result.instances >= 1
+    assert run.result.observed
+    if claim.expected == "counterexample":
+        assert run.result.counterexample is not None
+    json.dumps(run.as_dict())  # the report entry is JSON-serialisable
+    for path in run.figures:
+        assert path.exists() and path.stat().st_size > 0
+
+
+def test_cli_list_and_json(tmp_path, capsys):
+    assert main(["--list"]) == 0
+    assert "WR-basic" in capsys.readouterr().out
+    out = tmp_path / "report.json"
+    code = main(
+        [
+            "--only",
+            "WR-basic",
+            "--instances",
+            "30",
+            "--seed",
+            "7",
+            "--json",
+            str(out),
+            "--figures",
+            str(tmp_path / "figs"),
+        ]
+    )
+    assert code == 0
+    report = json.loads(out.read_text())
+    (entry,) = report["claims"]
+    assert set(entry) >= {
+        "id",
+        "statement",
+        "expected",
+        "observed",
+        "instances",
+        "seed",
+        "verdict",
+        "counterexample",
+    }
+    assert entry["seed"] == 7 and entry["instances"] == 30 and entry["verdict"] == "agrees"
+    assert (tmp_path / "figs" / "wr_basic_covariance.png").exists()
+
+
+def test_cli_rejects_unknown_ids():
+    with pytest.raises(SystemExit):
+        main(["--only", "no-such-claim", "--no-figures"])
+
+
+def test_a_disagreeing_claim_fails_the_run(monkeypatch, capsys):
+    from fractions import Fraction
+
+    def broken(ctx):
+        return CheckResult(
+            observed="violated", instances=1, found=True, counterexample={"x": Fraction(1, 3)}
+        )
+
+    fake = Claim(id="WR-basic", statement="s", expected="holds", check=broken)
+    monkeypatch.setattr("proofs_checks.__main__.all_claims", lambda: [fake])
+    assert main(["--no-figures"]) == 1
+    out = capsys.readouterr().out
+    assert "DISAGREES" in out and '"1/3"' in out
+
+
+def test_jsonable_keeps_fractions_exact():
+    from fractions import Fraction
+
+    import numpy as np
+
+    assert jsonable({"P": np.array([[Fraction(1, 2)]], dtype=object), 1: float("inf")}) == {
+        "P": [["1/2"]],
+        "1": "inf",
+    }
