@@ -1,0 +1,80 @@
+"""Benchmark: Bradley-Terry MLE on a non-Bradley-Terry P at K = 1000 against choix.
+
+The population weights of one prompt are ``w[i, j] = P[i, j] * 2 mu_i mu_j`` for a random general
+(non-BT) ``P`` and a random full-support ``mu`` (every pair compared).
+``choix.ilsr_pairwise_dense`` runs at its tolerance (L1 change of the parameters between
+iterates); we measure the max-abs
+gradient of the log-likelihood it reaches and run :func:`theory.bradley_terry.fit_bradley_terry`
+with that same gradient level as its tolerance ("the same tolerance"), and at our default.  Both
+are timed in the same run (best of ``REPEATS`` after a warm-up).  Usage::
+
+    python benchmarks/bench_bradley_terry.py [K]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+from theory.bradley_terry import GRAD_TOL, bradley_terry_gradient, fit_bradley_terry
+
+REPEATS = 5
+CHOIX_TOL = 1e-8
+
+
+def best_time(fn, repeats: int = REPEATS):
+    fn()  # warm-up (imports, BLAS threads)
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), out
+
+
+def instance(K: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    U = rng.random((K, K))
+    P = np.triu(U, 1) + np.tril(1.0 - np.triu(U, 1).T, -1)
+    np.fill_diagonal(P, 0.5)
+    mu = rng.dirichlet(np.ones(K))
+    return P * 2.0 * np.outer(mu, mu)
+
+
+def main(K: int = 1000) -> None:
+    import choix  # test/benchmark extra
+
+    w = instance(K)
+    comp = w.copy()
+    np.fill_diagonal(comp, 0.0)
+    total = float(comp.sum())
+    t_choix, r_choix = best_time(lambda: choix.ilsr_pairwise_dense(comp, tol=CHOIX_TOL))
+    r_choix = r_choix - r_choix.mean()
+    g_choix = float(np.abs(bradley_terry_gradient(w, r_choix)).max())
+    same_tol = g_choix / total
+    t_same, fit_same = best_time(lambda: fit_bradley_terry(w, tol=same_tol))
+    t_def, fit_def = best_time(lambda: fit_bradley_terry(w))
+    print(f"Bradley-Terry MLE, K = {K}, general (non-BT) P, full comparisons, best of {REPEATS}")
+    print(
+        f"  choix.ilsr_pairwise_dense(tol={CHOIX_TOL:g}): {t_choix:.3f} s, "
+        f"max|grad| = {g_choix:.2e}"
+    )
+    print(
+        f"  fit_bradley_terry(tol={same_tol:.2e}) [same gradient level]: {t_same:.3f} s, "
+        f"max|grad| = {fit_same.gradient_norm:.2e}, {fit_same.iterations} Newton steps"
+    )
+    print(
+        f"  fit_bradley_terry(tol={GRAD_TOL:g}) [default]: {t_def:.3f} s, "
+        f"max|grad| = {fit_def.gradient_norm:.2e}, {fit_def.iterations} Newton steps"
+    )
+    print(f"  max |r_ours - r_choix| = {np.abs(fit_def.rewards - r_choix).max():.2e}")
+    print(
+        f"  ratio choix / ours: same tolerance {t_choix / t_same:.2f}x, "
+        f"default {t_choix / t_def:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)
