@@ -5,6 +5,19 @@ finite-sample loss and its fixed points (THEORY.md, Definitions: DPO, SFT).
 * :mod:`theory.methods.dpo`: direct preference optimization.
 """
 
+from .dpo import (
+    DPO_TOL,
+    DPOMinimizerSet,
+    WinRateRange,
+    dpo_data_win_rate_range,
+    dpo_implicit_reward,
+    dpo_loss,
+    dpo_loss_from_weights,
+    dpo_minimizers,
+    dpo_sampled_loss,
+    dpo_weights,
+    dpo_win_rate_range,
+)
 from .sft import (
     best_of_n,
     best_of_n_win_rate,
@@ -20,6 +33,17 @@ from .sft import (
 )
 
 __all__ = [
+    "DPO_TOL",
+    "DPOMinimizerSet",
+    "WinRateRange",
+    "dpo_data_win_rate_range",
+    "dpo_implicit_reward",
+    "dpo_loss",
+    "dpo_loss_from_weights",
+    "dpo_minimizers",
+    "dpo_sampled_loss",
+    "dpo_weights",
+    "dpo_win_rate_range",
     "best_of_n",
     "best_of_n_win_rate",
     "loser_distribution",
