@@ -11,7 +11,7 @@ from theory import (
     NotAPreferenceMatrixError,
     NotBradleyTerryError,
     ShapeMismatchError,
-    bradley_terry,
+    bradley_terry_matrix,
     bradley_terry_from_strengths,
     bradley_terry_rewards,
     bradley_terry_strengths,
@@ -80,7 +80,7 @@ def test_bradley_terry_golden_and_recognised():
     ]
     assert is_transitive(P) and condorcet_winner(P) == 2
     r = np.array([0.3, -1.2, 2.0, 0.0])
-    np.testing.assert_allclose(bradley_terry_rewards(bradley_terry(r)), r - r.mean(), atol=1e-12)
+    np.testing.assert_allclose(bradley_terry_rewards(bradley_terry_matrix(r)), r - r.mean(), atol=1e-12)
 
 
 def test_perturbed_bradley_terry_is_not_bradley_terry():

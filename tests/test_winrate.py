@@ -12,7 +12,7 @@ from theory import (
     SupportMismatchError,
     UndefinedWinRateError,
     batched_win_rate,
-    bradley_terry,
+    bradley_terry_matrix,
     bradley_terry_from_strengths,
     bradley_terry_rewards,
     cyclic,
@@ -86,7 +86,7 @@ def test_condorcet_cycle_uniform_is_unbeatable():
 
 def test_bradley_terry_logit_win_rate_is_reward_difference():
     r = np.array([0.4, -1.0, 1.3])
-    P = bradley_terry(r)
+    P = bradley_terry_matrix(r)
     pi, q = np.array([0.2, 0.3, 0.5]), np.array([0.6, 0.1, 0.3])
     assert h_win_rate(P, pi, q, "logit") == pytest.approx(pi @ r - q @ r, abs=1e-12)
     s = bradley_terry_from_strengths([1, 3])
@@ -99,7 +99,7 @@ def test_infinite_h_zero_mass_contributes_zero():
     # pi puts no mass on the sure loser 2; q none on the sure winner 0
     assert h_win_rate(P, [1, 0, 0], [0, 1, 0], "logit") == float("inf")
     assert h_win_rate(P, [0, 0, 1], [0, 1, 0], "log") == float("-inf")
-    v = h_win_rate(bradley_terry([0.0, 1.0]), [0.5, 0.5], [0.5, 0.5], "logit")
+    v = h_win_rate(bradley_terry_matrix([0.0, 1.0]), [0.5, 0.5], [0.5, 0.5], "logit")
     assert v == pytest.approx(0.0, abs=1e-12)
 
 
@@ -110,7 +110,7 @@ def test_infinite_h_both_signs_is_an_error():
 
 def test_batched_matches_single():
     rng = np.random.default_rng(3)
-    Ps = np.stack([bradley_terry(rng.normal(size=5)) for _ in range(20)])
+    Ps = np.stack([bradley_terry_matrix(rng.normal(size=5)) for _ in range(20)])
     pis, qs = rng.dirichlet(np.ones(5), 20), rng.dirichlet(np.ones(5), 20)
     single = [win_rate(P, p, q) for P, p, q in zip(Ps, pis, qs)]
     np.testing.assert_allclose(batched_win_rate(Ps, pis, qs), single, atol=1e-14)

@@ -36,7 +36,7 @@ from .hfuncs import H_REGISTRY, HFunction, apply_h, as_h, register_h
 from .numbers import as_array, is_exact, to_exact, to_float
 from .preferences import (
     FAMILIES,
-    bradley_terry,
+    bradley_terry_matrix,
     bradley_terry_from_strengths,
     bradley_terry_rewards,
     bradley_terry_strengths,
@@ -108,7 +108,7 @@ __all__ = [
     "FAMILIES",
     "validate_preference_matrix",
     "validate_preference_stack",
-    "bradley_terry",
+    "bradley_terry_matrix",
     "bradley_terry_from_strengths",
     "total_order",
     "cyclic",

@@ -29,7 +29,7 @@ __all__ = [
     "FAMILIES",
     "validate_preference_matrix",
     "validate_preference_stack",
-    "bradley_terry",
+    "bradley_terry_matrix",
     "bradley_terry_from_strengths",
     "total_order",
     "cyclic",
@@ -99,12 +99,12 @@ def validate_preference_stack(P: Any, *, name: str = "P") -> np.ndarray:
     return a
 
 
-def bradley_terry(r: Any) -> np.ndarray:
+def bradley_terry_matrix(r: Any) -> np.ndarray:
     """The Bradley-Terry matrix ``P[i, j] = sigmoid(r_i - r_j)`` of rewards ``r`` (float).
 
     The lower triangle is set to ``1 - upper`` so ``P + P^T = 1`` holds to the last bit.
 
-    >>> bradley_terry([0.0, 0.0])
+    >>> bradley_terry_matrix([0.0, 0.0])
     array([[0.5, 0.5],
            [0.5, 0.5]])
     """
@@ -116,6 +116,11 @@ def bradley_terry(r: Any) -> np.ndarray:
     P[(iu[1], iu[0])] = 1.0 - P[iu]
     np.fill_diagonal(P, 0.5)
     return P
+
+
+#: Transitional alias of :func:`bradley_terry_matrix` (the package attribute ``theory.bradley_terry``
+#: is the Bradley-Terry fitting module, so the constructor has the longer name).
+bradley_terry = bradley_terry_matrix
 
 
 def bradley_terry_from_strengths(s: Any) -> np.ndarray:

@@ -25,7 +25,7 @@ from .data import PreferenceData
 from .errors import InvalidParameterError
 from .preferences import (
     FAMILIES,
-    bradley_terry,
+    bradley_terry_matrix,
     bradley_terry_from_strengths,
     cyclic,
     total_order,
@@ -94,7 +94,7 @@ def preference_matrices(
             s = draw(st.lists(st.integers(1, 10), min_size=K, max_size=K))
             return bradley_terry_from_strengths(s)
         r = draw(st.lists(st.floats(-4.0, 4.0), min_size=K, max_size=K))
-        return bradley_terry(r)
+        return bradley_terry_matrix(r)
     if fam in ("total_order", "cyclic"):
         perm = draw(st.permutations(range(K)))
         if fam == "total_order" or K < 3:
