@@ -108,7 +108,7 @@ def run_claims(
     stream: TextIO | None = None,
 ) -> list[ClaimRun]:
     """Run each claim in turn, printing its row as soon as it finishes."""
-    runs = []
+    runs: list[ClaimRun] = []
     for claim in claims:
         run = run_claim(
             claim, instances=instances, seed=seed, figures_dir=figures_dir, stream=stream

@@ -63,7 +63,7 @@ def check(ctx: CheckContext) -> CheckResult:
     max_float_error = 0.0
     max_exact_vs_float = 0.0
     batch: dict[int, list] = {}
-    scatter = []
+    scatter: list[tuple[float, float]] = []
     for n in range(ctx.instances):
         exact = n % 2 == 0
         K = int(rng.integers(2, MAX_K + 1))
@@ -108,9 +108,10 @@ def check(ctx: CheckContext) -> CheckResult:
                     },
                 )
         else:
-            batch.setdefault(K, []).append((P, pi, q, win_rate(P, pi, q)))
+            wr = float(win_rate(P, pi, q))
+            batch.setdefault(K, []).append((P, pi, q, wr))
             if len(scatter) < 2000:
-                scatter.append((win_rate(P, pi, q) - 0.5, win_rate_covariance(P, pi, q)))
+                scatter.append((wr - 0.5, float(win_rate_covariance(P, pi, q))))
         ctx.progress(n + 1)
     max_batch_error = 0.0
     for items in batch.values():
@@ -120,13 +121,14 @@ def check(ctx: CheckContext) -> CheckResult:
         if err > TOL:
             worst.offer((Ps.shape[1], 0), {"identity": "batched = single", "max_error": err})
     found = worst.value is not None
-    observed = (
-        f"{worst.count} violations; smallest: {worst.value['identity']}"
-        if found
-        else f"all 5 identities held on {tested['exact']} exact instances (==) and {tested['float']} "
-        f"float instances (max error {max_float_error:.1e}); exact vs float max "
-        f"{max_exact_vs_float:.1e}; batched vs single max {max_batch_error:.1e}"
-    )
+    if worst.value is not None:
+        observed = f"{worst.count} violations; smallest: {worst.value['identity']}"
+    else:
+        observed = (
+            f"all 5 identities held on {tested['exact']} exact instances (==) and "
+            f"{tested['float']} float instances (max error {max_float_error:.1e}); exact vs "
+            f"float max {max_exact_vs_float:.1e}; batched vs single max {max_batch_error:.1e}"
+        )
     return CheckResult(
         observed=observed,
         instances=ctx.instances,

@@ -168,10 +168,7 @@ def random_distribution(
     ``K - 1`` entries is set to zero (the support is never empty).
     """
     check_K(K, minimum=1)
-    if exact:
-        w = rng.integers(1, denominator + 1, size=K)
-    else:
-        w = rng.dirichlet(np.ones(K))
+    w: np.ndarray = rng.integers(1, denominator + 1, size=K) if exact else rng.dirichlet(np.ones(K))
     if zeros and K > 1:
         n_zero = int(rng.integers(0, K))
         w = np.array(w, copy=True)

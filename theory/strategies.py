@@ -56,11 +56,11 @@ def simplex_vectors(
     """
     if exact:
         low = 0 if zeros else 1
-        w = draw(st.lists(st.integers(low, MAX_WEIGHT), min_size=K, max_size=K))
-        if sum(w) == 0:
-            w[draw(st.integers(0, K - 1))] = 1
-        total = sum(w)
-        return np.array([Fraction(v, total) for v in w], dtype=object)
+        ints = draw(st.lists(st.integers(low, MAX_WEIGHT), min_size=K, max_size=K))
+        if sum(ints) == 0:
+            ints[draw(st.integers(0, K - 1))] = 1
+        total = sum(ints)
+        return np.array([Fraction(v, total) for v in ints], dtype=object)
     element = st.floats(1e-3, 1.0)
     if zeros:
         element = st.one_of(st.just(0.0), element)
@@ -102,6 +102,7 @@ def preference_matrices(
         return cyclic(K, exact=exact)[np.ix_(perm, perm)]
     # general
     n_pairs = K * (K - 1) // 2
+    upper: list[Fraction] | list[float]
     if exact:
         ks = draw(st.lists(st.integers(0, MAX_WEIGHT), min_size=n_pairs, max_size=n_pairs))
         upper = [Fraction(k, MAX_WEIGHT) for k in ks]
@@ -109,9 +110,9 @@ def preference_matrices(
     else:
         upper = draw(st.lists(st.floats(0.0, 1.0), min_size=n_pairs, max_size=n_pairs))
         P = np.full((K, K), 0.5)
-    for (i, j), v in zip(zip(*np.triu_indices(K, 1), strict=True), upper, strict=True):
-        P[i, j] = v
-        P[j, i] = 1 - v
+    rows, cols = np.triu_indices(K, 1)
+    P[rows, cols] = upper
+    P[cols, rows] = 1 - P[rows, cols]
     return P
 
 
