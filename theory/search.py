@@ -1,0 +1,601 @@
+"""Counterexample search for the "counterexample" claims: a loss and a win rate that disagree.
+
+A *contest* pairs a training loss ``L`` (lower is better) with a win rate ``WR`` (higher is
+better) on an :class:`Instance` (a preference data distribution, a reference model ``pi_ref`` and
+``beta``).  A *witness of disagreement* is a pair of models ``(pi_a, pi_b)`` with
+
+    L(pi_a) < L(pi_b)   and   WR(pi_a) < WR(pi_b),
+
+so moving from ``pi_b`` to ``pi_a`` the loss falls while the win rate falls (THEORY.md, claims
+``DPO-no-correspondence`` and ``SFT-no-correspondence``; a WRO objective never has one,
+``WRO-correspondence``).  The search
+
+1. :func:`find_disagreement`: draws random model pairs on an instance until one disagrees;
+2. :func:`minimize_witness`: shrinks a witness: one prompt, then the fewest responses (the
+   instance conditioned on a subset), then the smallest denominators (the instance rounded to a
+   grid ``k / d`` with ``beta = 1`` where possible, and the models enumerated on the grid), and
+   certifies the loss order **exactly** when the loss is ``-sum_k a_k log v_k`` with rational
+   ``a_k``, ``v_k`` (SFT; DPO with an integer ``beta``) by comparing products of integer powers;
+3. :func:`disagreement_rate`: how often random model pairs disagree on random instances.
+
+Win rates are against the data anchor (:func:`theory.winrate.data_win_rate`) and exact on exact
+instances.  Sizes order witnesses: ``(K, M, largest denominator, sum of denominators)``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from .data import PreferenceData, winner_loser_distribution
+from .errors import InvalidParameterError
+from .methods.dpo import dpo_loss
+from .methods.sft import sft_loss, sft_target
+from .numbers import Number, as_array, is_exact, to_float
+from .simplex import random_model
+from .winrate import data_win_rate
+
+__all__ = [
+    "LOSS_TOL",
+    "MAX_EXACT_BITS",
+    "Instance",
+    "Contest",
+    "Witness",
+    "DisagreementStats",
+    "DPO_CONTEST",
+    "SFT_CONTEST",
+    "SFT_DISPREFERRED_CONTEST",
+    "CONTESTS",
+    "random_instance",
+    "find_disagreement",
+    "minimize_witness",
+    "search_witness",
+    "disagreement_rate",
+    "exact_log_order",
+    "round_to_grid",
+    "simplex_grid",
+]
+
+#: Two float losses closer than this are treated as tied (not a disagreement) unless certified.
+LOSS_TOL = 1e-9
+#: Largest bit size of the integer powers compared by :func:`exact_log_order`.
+MAX_EXACT_BITS = 200_000
+
+
+@dataclass(frozen=True)
+class Instance:
+    """What a loss and a win rate are evaluated on: ``data`` (a
+    :class:`~theory.data.PreferenceData`), ``pi_ref`` ``(M, K)`` and ``beta > 0``."""
+
+    data: PreferenceData
+    pi_ref: Any
+    beta: Any = 1
+
+    @property
+    def exact(self) -> bool:
+        return (
+            self.data.exact
+            and is_exact(np.asarray(self.pi_ref))
+            and isinstance(self.beta, Fraction | int)
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        d = self.data
+        out: dict[str, Any] = {"K": d.K, "M": d.M, "P": d.P if d.M > 1 else d.P[0]}
+        out["mu0"] = d.mu0 if d.M > 1 else d.mu0[0]
+        if not d.symmetric:
+            out["mu1"] = d.mu1 if d.M > 1 else d.mu1[0]
+        if d.M > 1:
+            out["rho"] = d.rho
+        ref = np.asarray(self.pi_ref)
+        out["pi_ref"] = ref if d.M > 1 else ref[0]
+        out["beta"] = self.beta
+        return out
+
+
+LossTerms = Callable[[Instance, np.ndarray], tuple[list[Fraction], list[Fraction]] | None]
+
+
+@dataclass(frozen=True)
+class Contest:
+    """A loss (lower is better) against a win rate (higher is better).
+
+    ``loss(instance, pi) -> float``, ``win_rate(instance, pi) -> Number`` (exact on exact input),
+    and optionally ``terms(instance, pi) -> (a, v)`` with ``loss = -sum_k a_k log v_k`` exactly
+    (rational ``a_k >= 0``, ``v_k > 0``) or None when they are not rational, used to certify the
+    loss order exactly."""
+
+    name: str
+    loss: Callable[[Instance, np.ndarray], float]
+    win_rate: Callable[[Instance, np.ndarray], Number]
+    terms: LossTerms | None = None
+
+
+def _dpo_terms(inst: Instance, pi: np.ndarray) -> tuple[list, list] | None:
+    """DPO with integer beta: ``sigmoid(beta log rho) = rho^beta / (1 + rho^beta)`` with the
+    rational odds ``rho = (pi(i) / pi_ref(i)) / (pi(j) / pi_ref(j))``."""
+    if not (inst.exact and is_exact(pi)):
+        return None
+    b = Fraction(inst.beta)
+    if b.denominator != 1:
+        return None
+    w = winner_loser_distribution(inst.data)
+    ref = np.asarray(inst.pi_ref)
+    a, v = [], []
+    for x, i, j in zip(*np.nonzero(w), strict=True):
+        if i == j:
+            a.append(w[x, i, j])
+            v.append(Fraction(1, 2))
+            continue
+        odds = (pi[x, i] * ref[x, j]) / (pi[x, j] * ref[x, i])
+        p = odds**b.numerator
+        a.append(w[x, i, j])
+        v.append(p / (1 + p))
+    return a, v
+
+
+def _sft_terms(side: str) -> LossTerms:
+    def terms(inst: Instance, pi: np.ndarray) -> tuple[list, list] | None:
+        if not (inst.data.exact and is_exact(pi)):
+            return None
+        t = sft_target(inst.data, side)  # type: ignore[arg-type]
+        rho = inst.data.rho
+        a, v = [], []
+        for x, y in zip(*np.nonzero(t), strict=True):
+            a.append(rho[x] * t[x, y])
+            v.append(pi[x, y])
+        return a, v
+
+    return terms
+
+
+DPO_CONTEST = Contest(
+    "DPO",
+    lambda inst, pi: dpo_loss(inst.data, pi, inst.pi_ref, inst.beta),
+    lambda inst, pi: data_win_rate(inst.data, pi),
+    _dpo_terms,
+)
+SFT_CONTEST = Contest(
+    "SFT",
+    lambda inst, pi: sft_loss(inst.data, pi, "preferred"),
+    lambda inst, pi: data_win_rate(inst.data, pi),
+    _sft_terms("preferred"),
+)
+SFT_DISPREFERRED_CONTEST = Contest(
+    "SFT-dispreferred",
+    lambda inst, pi: sft_loss(inst.data, pi, "dispreferred"),
+    lambda inst, pi: -data_win_rate(inst.data, pi),  # trained to produce losers
+    _sft_terms("dispreferred"),
+)
+CONTESTS = {c.name: c for c in (DPO_CONTEST, SFT_CONTEST, SFT_DISPREFERRED_CONTEST)}
+
+
+def exact_log_order(terms_a: tuple[list, list], terms_b: tuple[list, list]) -> int | None:
+    """The exact sign of ``L_a - L_b`` for ``L = -sum_k a_k log v_k`` with rational ``a_k``,
+    ``v_k``: with ``D`` a common denominator of every ``a_k``,
+    ``L_a < L_b  iff  prod v_a^(D a_a) > prod v_b^(D a_b)``, compared in integers.  Returns -1, 0
+    or 1, or None when the integers would exceed :data:`MAX_EXACT_BITS` bits.
+
+    >>> half = Fraction(1, 2)
+    >>> exact_log_order(([1], [half]), ([1], [Fraction(1, 3)]))  # log 2 < log 3
+    -1
+    """
+    a_all = list(terms_a[0]) + list(terms_b[0])
+    D = 1
+    for a in a_all:
+        D = D * Fraction(a).denominator // np.gcd(D, Fraction(a).denominator)
+    bits = 0
+    for a, v in itertools.chain(zip(*terms_a, strict=True), zip(*terms_b, strict=True)):
+        v = Fraction(v)
+        bits += int(a * D) * (v.numerator.bit_length() + v.denominator.bit_length())
+        if bits > MAX_EXACT_BITS:
+            return None
+
+    def product(terms: tuple[list, list]) -> tuple[int, int]:
+        num, den = 1, 1
+        for a, v in zip(*terms, strict=True):
+            e = int(Fraction(a) * D)
+            v = Fraction(v)
+            num *= v.numerator**e
+            den *= v.denominator**e
+        return num, den
+
+    na, da = product(terms_a)
+    nb, db = product(terms_b)
+    # L_a - L_b = log(prod_b / prod_a): sign of (nb/db - na/da)
+    diff = nb * da - na * db
+    return (diff > 0) - (diff < 0)
+
+
+@dataclass(frozen=True)
+class Witness:
+    """Two models where the loss prefers ``pi_a`` and the win rate prefers ``pi_b``.
+
+    ``loss_a < loss_b`` and ``win_rate_a < win_rate_b``; ``certified`` is True when the loss order
+    was verified exactly (:func:`exact_log_order`) and the win rates are exact Fractions."""
+
+    contest: str
+    instance: Instance
+    pi_a: np.ndarray
+    pi_b: np.ndarray
+    loss_a: float
+    loss_b: float
+    win_rate_a: Number
+    win_rate_b: Number
+    certified: bool
+
+    @property
+    def size(self) -> tuple[int, int, int, int]:
+        """``(K, M, largest denominator, sum of denominators)`` over every number shown."""
+        dens = _denominators(self.instance, self.pi_a, self.pi_b)
+        d = self.instance.data
+        return (d.K, d.M, max(dens, default=0), sum(dens))
+
+    def as_dict(self) -> dict[str, Any]:
+        one = self.instance.data.M == 1
+        out = {"contest": self.contest, **self.instance.as_dict()}
+        out.update(
+            pi_a=self.pi_a[0] if one else self.pi_a,
+            pi_b=self.pi_b[0] if one else self.pi_b,
+            loss_a=self.loss_a,
+            loss_b=self.loss_b,
+            win_rate_a=self.win_rate_a,
+            win_rate_b=self.win_rate_b,
+            certified=self.certified,
+            reading="the loss prefers pi_a (lower), the win rate prefers pi_b (higher)",
+        )
+        return out
+
+
+def _denominators(inst: Instance, *models: np.ndarray) -> list[int]:
+    d = inst.data
+    arrays = [d.P, d.mu0, d.mu1, np.asarray(inst.pi_ref), *models]
+    if d.M > 1:
+        arrays.append(d.rho)
+    out = []
+    for a in arrays:
+        if not is_exact(np.asarray(a)):
+            return [10**18]
+        out.extend(int(Fraction(v).denominator) for v in np.asarray(a).ravel())
+    if isinstance(inst.beta, Fraction | int):
+        out.append(Fraction(inst.beta).denominator)
+    else:
+        out.append(10**18)
+    return out
+
+
+def _judge(
+    contest: Contest,
+    inst: Instance,
+    pi_a: np.ndarray,
+    pi_b: np.ndarray,
+    evals: tuple[tuple[float, Number], tuple[float, Number]] | None = None,
+) -> Witness | None:
+    """The pair as a witness (``pi_b`` the one that wins more) if it disagrees, else None."""
+    (la, wa), (lb, wb) = evals or (
+        (contest.loss(inst, pi_a), contest.win_rate(inst, pi_a)),
+        (contest.loss(inst, pi_b), contest.win_rate(inst, pi_b)),
+    )
+    if not (np.isfinite(la) and np.isfinite(lb)) or wa == wb:
+        return None
+    if wa > wb:  # orient: b has the higher win rate
+        pi_a, pi_b, la, lb, wa, wb = pi_b, pi_a, lb, la, wb, wa
+    certified = False
+    exact_wr = isinstance(wa, Fraction) and isinstance(wb, Fraction)
+    if contest.terms is not None and exact_wr:
+        ta, tb = contest.terms(inst, pi_a), contest.terms(inst, pi_b)
+        if ta is not None and tb is not None:
+            sign = exact_log_order(ta, tb)
+            if sign is not None:
+                if sign >= 0:
+                    return None
+                certified = True
+    if not certified and not la < lb - LOSS_TOL:
+        return None
+    return Witness(contest.name, inst, pi_a, pi_b, la, lb, wa, wb, certified)
+
+
+def random_instance(
+    rng: np.random.Generator,
+    *,
+    K: int | None = None,
+    M: int = 1,
+    family: str | None = None,
+    symmetric: bool | None = None,
+    max_K: int = 6,
+) -> Instance:
+    """A random float instance: ``K`` in ``2..max_K``, a random family per prompt, ``mu0 = mu1``
+    half of the time (unless ``symmetric`` says), full-support ``mu``, ``pi_ref`` uniform or
+    random, ``beta`` in ``{0.1, 0.5, 1, 2}``."""
+    from .data import random_preference_data
+
+    K = int(rng.integers(2, max_K + 1)) if K is None else K
+    sym = bool(rng.integers(2)) if symmetric is None else symmetric
+    data = random_preference_data(rng, M, K, family=family, symmetric=sym)
+    ref = np.full((M, K), 1.0 / K) if rng.integers(2) else random_model(rng, M, K)
+    beta = float(rng.choice([0.1, 0.5, 1.0, 2.0]))
+    return Instance(data, ref, beta)
+
+
+def find_disagreement(
+    contest: Contest, inst: Instance, rng: np.random.Generator, *, tries: int = 2000
+) -> Witness | None:
+    """Random full-support model pairs on ``inst`` (Dirichlet(1) per prompt, plus pairs along the
+    line through ``pi_ref`` and a random model) until one disagrees; None after ``tries`` pairs.
+
+    >>> from theory.preferences import bradley_terry_from_strengths
+    >>> D = PreferenceData(P=bradley_terry_from_strengths([1, 2]), mu0=[Fraction(1, 2)] * 2)
+    >>> w = find_disagreement(DPO_CONTEST, Instance(D, [[0.5, 0.5]], 1.0), np.random.default_rng(0))
+    >>> w.loss_a < w.loss_b and w.win_rate_a < w.win_rate_b
+    True
+    """
+    M, K = inst.data.M, inst.data.K
+    ref = to_float(np.asarray(inst.pi_ref))
+    for n in range(tries):
+        if n % 2:
+            pa, pb = random_model(rng, M, K), random_model(rng, M, K)
+        else:  # log-linear path from pi_ref: covers overshooting an optimum
+            target = random_model(rng, M, K)
+            ta, tb = rng.uniform(0, 4, size=2)
+            pa = _geodesic(ref, target, ta)
+            pb = _geodesic(ref, target, tb)
+        w = _judge(contest, inst, pa, pb)
+        if w is not None:
+            return w
+    return None
+
+
+def _geodesic(ref: np.ndarray, target: np.ndarray, t: float) -> np.ndarray:
+    z = (1 - t) * np.log(ref) + t * np.log(target)
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def round_to_grid(p: Any, d: int, *, positive: bool = True) -> np.ndarray | None:
+    """The probability vector ``k / d`` (integers ``k``) closest to ``p`` by largest remainders,
+    exact; with ``positive`` every entry where ``p > 0`` stays >= ``1/d`` (None if impossible).
+
+    >>> round_to_grid([0.7, 0.3], 4).tolist()
+    [Fraction(3, 4), Fraction(1, 4)]
+    """
+    p = to_float(as_array(p, name="p"))
+    support = p > 0
+    if positive and int(support.sum()) > d:
+        return None
+    k = np.floor(p * d).astype(np.int64)
+    if positive:
+        k = np.where(support & (k == 0), 1, k)
+    rest = d - int(k.sum())
+    frac = p * d - k
+    order = np.argsort(-frac)
+    if rest > 0:
+        for i in order[:rest]:
+            k[i] += 1
+    elif rest < 0:
+        for i in np.argsort(frac):
+            while rest < 0 and k[i] > (1 if positive and support[i] else 0):
+                k[i] -= 1
+                rest += 1
+        if rest < 0:
+            return None
+    return np.array([Fraction(int(v), d) for v in k], dtype=object)
+
+
+def _round_matrix(P: np.ndarray, d: int) -> np.ndarray:
+    K = P.shape[0]
+    out = np.full((K, K), Fraction(1, 2), dtype=object)
+    for i in range(K):
+        for j in range(i + 1, K):
+            v = Fraction(round(float(P[i, j]) * d), d)
+            out[i, j], out[j, i] = v, 1 - v
+    return out
+
+
+def _restrict(inst: Instance, x: int, subset: tuple[int, ...]) -> Instance | None:
+    """The instance of prompt ``x`` conditioned on the responses ``subset`` (float)."""
+    d = inst.data
+    idx = list(subset)
+    mus = []
+    for mu in (d.mu0[x], d.mu1[x], np.asarray(inst.pi_ref)[x]):
+        m = to_float(mu)[idx]
+        if m.sum() <= 0:
+            return None
+        mus.append(m / m.sum())
+    P = to_float(d.P[x])[np.ix_(idx, idx)]
+    data = PreferenceData(P=P, mu0=mus[0][None], mu1=None if d.symmetric else mus[1][None])
+    return Instance(data, mus[2][None], inst.beta)
+
+
+def _round_instance(inst: Instance, d: int, beta: Any) -> Instance | None:
+    data = inst.data
+    P = np.stack([_round_matrix(to_float(data.P[x]), d) for x in range(data.M)])
+    rows = {}
+    for name, arr in (("mu0", data.mu0), ("mu1", data.mu1), ("ref", np.asarray(inst.pi_ref))):
+        r = [round_to_grid(arr[x], d) for x in range(data.M)]
+        if any(v is None for v in r):
+            return None
+        rows[name] = np.stack(r)
+    rho = None
+    if data.M > 1:
+        rho = round_to_grid(data.rho, d)
+        if rho is None:
+            return None
+    new = PreferenceData(P=P, mu0=rows["mu0"], mu1=None if data.symmetric else rows["mu1"], rho=rho)
+    return Instance(new, rows["ref"], beta)
+
+
+def simplex_grid(K: int, d: int) -> Iterator[np.ndarray]:
+    """Every full-support probability vector ``k / d`` over ``K`` responses (exact).
+
+    >>> [v.tolist() for v in simplex_grid(2, 3)]
+    [[Fraction(1, 3), Fraction(2, 3)], [Fraction(2, 3), Fraction(1, 3)]]
+    """
+    for cut in itertools.combinations(range(1, d), K - 1):
+        bounds = (0, *cut, d)
+        yield np.array([Fraction(bounds[i + 1] - bounds[i], d) for i in range(K)], dtype=object)
+
+
+def _grid_search(contest: Contest, inst: Instance, max_d: int, max_points: int) -> Witness | None:
+    """Smallest-denominator witness with both models on a grid ``k / e``, ``e <= max_d``
+    (single prompt), or None."""
+    K = inst.data.K
+    seen: list[tuple[np.ndarray, float, Number]] = []
+    for e in range(2, max_d + 1):
+        new = []
+        for v in simplex_grid(K, e):
+            if any(np.all(v == s[0][0]) for s in seen):
+                continue
+            pi = v[None, :]
+            loss = contest.loss(inst, pi)
+            if not np.isfinite(loss):
+                continue
+            new.append((pi, loss, contest.win_rate(inst, pi)))
+            if len(seen) + len(new) > max_points:
+                break
+        best: Witness | None = None
+        for (pa, la, wa), (pb, lb, wb) in itertools.chain(
+            itertools.combinations(new, 2), itertools.product(new, seen)
+        ):
+            w = _judge(contest, inst, pa, pb, ((la, wa), (lb, wb)))
+            if w is not None and (best is None or w.size < best.size):
+                best = w
+        if best is not None:
+            return best
+        seen.extend(new)
+        if len(seen) > max_points:
+            return None
+    return None
+
+
+def minimize_witness(
+    contest: Contest,
+    witness: Witness,
+    rng: np.random.Generator,
+    *,
+    max_denominator: int = 8,
+    tries: int = 300,
+    max_points: int = 60,
+) -> Witness:
+    """A witness at most as large as ``witness`` (see :attr:`Witness.size`): it tries one prompt,
+    then subsets of responses of increasing size (the instance conditioned on the subset; random
+    pairs, ``tries`` of them), then rounds the instance to ``k / d`` for ``d = 2 ..
+    max_denominator`` (``beta = 1`` first, then ``beta`` rounded) and enumerates grid models.
+    Returns the smallest witness found (``witness`` itself when nothing smaller is)."""
+    inst = witness.instance
+    best = witness
+    candidates: list[Instance] = []
+    M, K = inst.data.M, inst.data.K
+    for k in range(2, K + 1):
+        for x in range(M):
+            for subset in itertools.combinations(range(K), k):
+                sub = _restrict(inst, x, subset)
+                if sub is not None:
+                    candidates.append(sub)
+        if candidates:
+            found = []
+            for sub in candidates:
+                w = find_disagreement(contest, sub, rng, tries=tries)
+                if w is not None:
+                    found.append(w)
+                    if len(found) >= 3:
+                        break
+            if found:
+                break
+            candidates = []
+    else:
+        found = []
+    for w in found:
+        for beta in _beta_choices(w.instance.beta):
+            for d in range(2, max_denominator + 1):
+                rounded = _round_instance(w.instance, d, beta)
+                if rounded is None:
+                    continue
+                g = _grid_search(contest, rounded, max_denominator, max_points)
+                if g is not None and g.size < best.size:
+                    best = g
+                    break
+            if best.certified:
+                break
+        if best.certified:
+            break
+    if not best.certified and found and min(f.size for f in found) < best.size:
+        best = min(found, key=lambda f: f.size)
+    return best
+
+
+def _beta_choices(beta: Any) -> list[Any]:
+    out: list[Any] = [Fraction(1)]
+    b = Fraction(float(beta)).limit_denominator(4)
+    if b > 0 and b != 1:
+        out.append(b)
+    return out
+
+
+def search_witness(
+    contest: Contest,
+    inst: Instance,
+    rng: np.random.Generator,
+    *,
+    tries: int = 2000,
+    minimize: bool = True,
+    **minimize_options: Any,
+) -> Witness | None:
+    """:func:`find_disagreement` then (optionally) :func:`minimize_witness`."""
+    w = find_disagreement(contest, inst, rng, tries=tries)
+    if w is None or not minimize:
+        return w
+    return minimize_witness(contest, w, rng, **minimize_options)
+
+
+@dataclass(frozen=True)
+class DisagreementStats:
+    """How often random model pairs disagree: ``pairs`` tried over ``instances`` instances,
+    ``disagreements`` of them disagreeing strictly, ``instances_with_witness`` instances with at
+    least one disagreeing pair; ``rate`` = disagreements / pairs."""
+
+    instances: int
+    pairs: int
+    disagreements: int
+    instances_with_witness: int
+    per_instance: list[float] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.disagreements / self.pairs if self.pairs else 0.0
+
+
+def disagreement_rate(
+    contest: Contest,
+    rng: np.random.Generator,
+    *,
+    instances: int = 100,
+    pairs: int = 50,
+    sampler: Callable[[np.random.Generator], Instance] | None = None,
+) -> DisagreementStats:
+    """The fraction of random model pairs (Dirichlet(1) per prompt) whose loss order and win-rate
+    order disagree, over ``instances`` random instances (``sampler``, default
+    :func:`random_instance`) with ``pairs`` pairs each.  Ties count as agreement."""
+    if instances < 1 or pairs < 1:
+        raise InvalidParameterError("instances and pairs must be positive integers")
+    sampler = sampler or random_instance
+    total, hits, with_witness, per = 0, 0, 0, []
+    for _ in range(instances):
+        inst = sampler(rng)
+        M, K = inst.data.M, inst.data.K
+        models = [random_model(rng, M, K) for _ in range(2 * pairs)]
+        evals = [(contest.loss(inst, p), contest.win_rate(inst, p)) for p in models]
+        h = 0
+        for n in range(pairs):
+            (la, wa), (lb, wb) = evals[2 * n], evals[2 * n + 1]
+            if (la - lb) * (wa - wb) > 0 and abs(la - lb) > LOSS_TOL:
+                h += 1
+        total += pairs
+        hits += h
+        with_witness += h > 0
+        per.append(h / pairs)
+    return DisagreementStats(instances, total, hits, with_witness, per)
