@@ -34,7 +34,7 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-from scipy.special import log_expit
+from scipy.special import expit, log_expit
 
 from ..bradley_terry import ComparisonGraph, comparison_graph, fit_bradley_terry
 from ..data import (
@@ -58,6 +58,7 @@ __all__ = [
     "dpo_loss_from_weights",
     "dpo_sampled_loss",
     "dpo_implicit_reward",
+    "dpo_logit_gradient",
     "dpo_minimizers",
     "dpo_win_rate_range",
     "dpo_data_win_rate_range",
@@ -213,6 +214,28 @@ def dpo_sampled_loss(dataset: PreferenceDataset, pi: Any, pi_ref: Any, beta: Any
     if np.any(margin == -np.inf):
         return float("inf")
     return float(-np.mean(log_expit(margin)))
+
+
+def dpo_logit_gradient(w: Any, z: Any, log_pi_ref: Any, beta: float = 1.0) -> np.ndarray:
+    """The gradient of ``L = -sum_{x,i,j} w[x,i,j] log sigmoid(beta (d_x(i) - d_x(j)))`` in
+    tabular logits ``z`` ``(M, K)`` (``pi_x = softmax(z_x)``, ``d = log pi - log_pi_ref``), float
+    ``(M, K)``: with ``c[x,i,j] = beta w[x,i,j] sigmoid(-beta (d_x(i) - d_x(j)))`` and
+    ``g = -sum_j c[., ., j] + sum_i c[., i, .]`` (the gradient in ``d``), it is
+    ``g - pi (sum_y g(y))``.  Zero at every DPO minimizer (the KKT certificate).
+
+    >>> w = np.array([[[0.0, 0.5], [0.5, 0.0]]])
+    >>> dpo_logit_gradient(w, np.zeros((1, 2)), np.log(np.full((1, 2), 0.5))).tolist()
+    [[0.0, 0.0]]
+    """
+    w_arr = to_float(as_array(w, name="w"))
+    z_arr = to_float(as_array(z, name="z"))
+    log_ref = to_float(as_array(log_pi_ref, name="log_pi_ref"))
+    logpi = z_arr - np.logaddexp.reduce(z_arr, axis=1, keepdims=True)
+    d = logpi - log_ref
+    m = beta * (d[:, :, None] - d[:, None, :])
+    coef = w_arr * expit(-m) * beta
+    g_d = -coef.sum(axis=2) + coef.sum(axis=1)
+    return g_d - np.exp(logpi) * g_d.sum(axis=1, keepdims=True)
 
 
 def dpo_implicit_reward(pi: Any, pi_ref: Any, beta: Any = 1) -> np.ndarray:

@@ -285,14 +285,19 @@ def best_of_n_win_rate(P: Any, mu: Any, r: Any, n: int) -> Number:
 
 def strict_order_ceiling(K: int, *, n: int = 2) -> Fraction:
     """``WR(best_of_n(u); u)`` for the strict order over ``K`` responses and the uniform start
-    ``u``, computed exactly through :func:`best_of_n_win_rate` (``n = 2`` is SFT on preferred
-    samples: ``1/2 + 2 Var = 2/3 - 1/(6 K^2)``, approaching the ``2/3`` ceiling as ``K`` grows).
+    ``u``, exact, in ``O(K)``: for a strict order ``W_u(y) = F^-(y) + u(y) / 2`` (the mid-rank of
+    ``y`` under ``u``), so no ``K x K`` matrix is built.  ``n = 2`` is SFT on preferred samples:
+    ``1/2 + 2 Var = 2/3 - 1/(6 K^2)``, approaching the ``2/3`` ceiling as ``K`` grows (and
+    ``n / (n + 1)`` in general).
 
     >>> strict_order_ceiling(2), strict_order_ceiling(10)
     (Fraction(5, 8), Fraction(133, 200))
     """
-    from ..preferences import total_order
-    from ..simplex import uniform
-
     check_K(K, minimum=1)
-    return best_of_n_win_rate(total_order(K), uniform(K), list(range(K, 0, -1)), n)
+    if not isinstance(n, int | np.integer) or n < 1:
+        raise InvalidParameterError(f"n = {n!r}, expected an integer >= 1")
+    total = Fraction(0)
+    for k in range(K):  # k responses rank below this one
+        below, at = Fraction(k, K), Fraction(1, K)
+        total += ((below + at) ** n - below**n) * (below + at / 2)
+    return total

@@ -1,0 +1,199 @@
+"""SFT-closed-form: the SFT optimum is the winner distribution p_w; WR(p_w; mu) = 1/2 + 2 Var.
+
+Each instance draws an exact preference data distribution (K in 2..8, M in 1..2, a random family
+per prompt, ``mu0 = mu1`` on two instances out of three, zeros allowed) and verifies **exactly**
+(``==`` on Fractions):
+
+1. ``sft_target`` equals the winner marginal of the winner-loser distribution,
+   ``sum_j w[x, y, j] / rho_x`` (an independent computation from the sampling law);
+2. the win rate of ``p_w`` against the data computed directly equals the closed form
+   (``1/2 + 2 Var_mu(W_mu)`` when ``mu0 = mu1``, its general counterpart otherwise), and the
+   dispreferred mirror (``1/2 - 2 Var``);
+3. ``WR(p_w; mu) <= 1``;
+4. for a strict order, ``WR(p_w; mu) = 2/3 - (sum_y mu(y)^3) / 6`` (ties-corrected midrank
+   variance), and best-of-2 under the order's reward equals ``p_w``;
+5. ``p_w`` minimises the SFT loss: a random perturbation never has a lower loss (float);
+6. the float path agrees with the exact one to :data:`TOL`.
+
+Separately, the uniform start over ``K`` responses of a strict order gives exactly
+``2/3 - 1/(6 K^2)``, increasing to the ``2/3`` ceiling (K = 2 .. 400).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from theory import random_preference_data, to_float, total_order
+from theory.data import PreferenceData, winner_loser_distribution
+from theory.methods.sft import (
+    best_of_n,
+    best_of_n_win_rate,
+    sft_loss,
+    sft_target,
+    sft_variance_term,
+    sft_win_rate,
+    sft_win_rate_formula,
+    strict_order_ceiling,
+)
+from theory.simplex import random_distribution, uniform
+
+from .registry import CheckContext, CheckResult, Claim, Smallest
+
+#: Float agreement with the exact path, and slack for the float loss comparison.
+TOL = 1e-12
+MAX_K = 6
+CEILING_KS = (2, 3, 4, 5, 10, 20, 50, 100, 200, 500, 1000)
+#: Ceilings also recomputed through the K x K matrix path (best_of_n_win_rate) up to this K.
+MATRIX_K = 12
+
+
+def _size(data: PreferenceData) -> tuple:
+    dens = [Fraction(v).denominator for v in np.concatenate([data.P.ravel(), data.mu0.ravel()])]
+    return (data.K, data.M, max(dens))
+
+
+def _instance_failures(data: PreferenceData, rng: np.random.Generator) -> list[tuple[str, Any]]:
+    fails: list[tuple[str, Any]] = []
+    pw = sft_target(data, "preferred")
+    w = winner_loser_distribution(data)
+    marg = np.stack([w[x].sum(axis=1) / data.rho[x] for x in range(data.M)])
+    if not np.all(pw == marg):
+        fails.append(("p_w = winner marginal of w", (pw, marg)))
+    for side in ("preferred", "dispreferred"):
+        direct, formula = sft_win_rate(data, side), sft_win_rate_formula(data, side)
+        if direct != formula:
+            fails.append((f"WR({side} target) = closed form", (direct, formula)))
+    wr = sft_win_rate(data)
+    if wr > 1:
+        fails.append(("WR(p_w; mu) <= 1", wr))
+    fl = PreferenceData(
+        P=to_float(data.P), mu0=to_float(data.mu0), mu1=to_float(data.mu1), rho=to_float(data.rho)
+    )
+    if abs(float(sft_win_rate(fl)) - float(wr)) > TOL:
+        fails.append(("float = exact", (sft_win_rate(fl), wr)))
+    base = sft_loss(data, pw)
+    for _ in range(2):
+        eps = float(rng.uniform(0.01, 0.5))
+        other = (1 - eps) * to_float(pw) + eps * rng.dirichlet(np.ones(data.K), size=data.M)
+        if sft_loss(data, other) < base - TOL:
+            fails.append(("p_w minimises the SFT loss", (other, sft_loss(data, other), base)))
+    return fails
+
+
+def _strict_order_failures(rng: np.random.Generator, K: int) -> list[tuple[str, Any]]:
+    mu = random_distribution(rng, K, exact=True, zeros=bool(rng.integers(2)))
+    ranking = rng.permutation(K)
+    P = total_order(K, ranking)
+    D = PreferenceData(P=P, mu0=mu)
+    wr = sft_win_rate(D)
+    expected = Fraction(2, 3) - sum(v**3 for v in mu) / 6
+    fails = []
+    if wr != expected:
+        fails.append(("strict order: 2/3 - sum mu^3 / 6", (P, mu, wr, expected)))
+    reward = np.empty(K)
+    reward[ranking] = np.arange(K, 0, -1)
+    if not np.all(best_of_n(mu, reward, 2) == sft_target(D)[0]):
+        fails.append(("best-of-2 = p_w for a strict order", (P, mu)))
+    return fails
+
+
+def check(ctx: CheckContext) -> CheckResult:
+    rng = ctx.rng
+    worst = Smallest()
+    scatter: list[tuple[float, float]] = []
+    n_sym = n_asym = 0
+    for n in range(ctx.instances):
+        K = int(rng.integers(2, MAX_K + 1))
+        M = 1 if n % 4 else 2
+        sym = n % 3 != 0
+        data = random_preference_data(rng, M, K, exact=True, symmetric=sym, zeros=bool(n % 2))
+        n_sym += sym
+        n_asym += not sym
+        fails = _instance_failures(data, rng) + _strict_order_failures(rng, K)
+        for name, value in fails:
+            worst.offer(
+                _size(data), {"identity": name, "P": data.P, "mu0": data.mu0, "value": value}
+            )
+        if sym and M == 1 and len(scatter) < 3000:
+            var = sft_variance_term(data.P[0], data.mu0[0])
+            scatter.append((float(var), float(sft_win_rate(data)) - 0.5))
+        ctx.progress(n + 1)
+    ceilings = {K: strict_order_ceiling(K) for K in CEILING_KS}
+    for K in range(1, MATRIX_K + 1):
+        via_matrix = best_of_n_win_rate(total_order(K), uniform(K), list(range(K, 0, -1)), 2)
+        if via_matrix != strict_order_ceiling(K):
+            worst.offer((K, 1, 0), {"identity": "O(K) ceiling = matrix path", "K": K})
+    for K, c in ceilings.items():
+        if c != Fraction(2, 3) - Fraction(1, 6 * K * K):
+            worst.offer((K, 1, 0), {"identity": "uniform strict order: 2/3 - 1/(6K^2)", "K": K})
+    values = list(ceilings.values())
+    if not all(a < b < Fraction(2, 3) for a, b in zip(values, values[1:], strict=False)):
+        worst.offer((0, 0, 0), {"identity": "ceiling increases to 2/3", "values": values})
+    found = worst.value is not None
+    gap400 = Fraction(2, 3) - ceilings[CEILING_KS[-1]]
+    observed = (
+        f"{worst.count} violations; smallest: {worst.value['identity']}"
+        if found
+        else f"p_w, WR(p_w)=1/2+2Var (and the mu0!=mu1 form, and the loser mirror) exact (==) on "
+        f"{ctx.instances} instances ({n_sym} mu0=mu1, {n_asym} mu0!=mu1), WR<=1, strict order "
+        f"2/3 - sum mu^3/6 exact; uniform start 2/3 - 1/(6K^2): K=2 -> {ceilings[2]}, K=1000 -> "
+        f"2/3 - {gap400}"
+    )
+    return CheckResult(
+        observed=observed,
+        instances=ctx.instances,
+        found=found,
+        counterexample=worst.value,
+        details={"scatter": scatter, "ceilings": {str(k): v for k, v in ceilings.items()}},
+    )
+
+
+def figure(result: CheckResult, outdir: Path) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    pts = np.array(result.details.get("scatter", []), dtype=float).reshape(-1, 2)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4))
+    ax = axes[0]
+    ax.scatter(pts[:, 0], pts[:, 1], s=6, alpha=0.5, label="random starts (exact)")
+    v = np.linspace(0, 0.25, 50)
+    ax.plot(v, 2 * v, "k--", lw=1, label=r"$2\,\mathrm{Var}$")
+    ax.axhline(1 / 6, color="C3", lw=0.8, ls=":", label="strict order, continuous start: 1/6")
+    ax.set_xlabel(r"$\mathrm{Var}_{y\sim\mu}(W_\mu(y))$")
+    ax.set_ylabel(r"$\mathrm{WR}(p_w;\mu) - 1/2$")
+    ax.set_title("SFT's win-rate gain is 2 Var(W)")
+    ax.legend(fontsize=7)
+    ax = axes[1]
+    cs = result.details.get("ceilings", {})
+    Ks = [int(k) for k in cs]
+    ax.semilogx(
+        Ks,
+        [float(Fraction(c)) if isinstance(c, Fraction) else float(c) for c in cs.values()],
+        "o-",
+        label="uniform start, exact",
+    )
+    ax.axhline(2 / 3, color="k", ls="--", lw=1, label="2/3")
+    ax.set_xlabel("K (strict order)")
+    ax.set_ylabel(r"$\mathrm{WR}(p_w;\mathrm{uniform})$")
+    ax.set_title("the 2/3 ceiling")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    path = outdir / "sft_closed_form.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return [path]
+
+
+CLAIM = Claim(
+    id="SFT-closed-form",
+    statement=(
+        "p_w and 1/2 + 2 Var formula; bound 1; 2/3 for a strict order with a continuous start"
+    ),
+    expected="holds",
+    check=check,
+    figure=figure,
+    default_instances=5000,
+)
