@@ -28,11 +28,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
 
 from .data import PreferenceData, data_anchor, sample_dataset
 from .errors import InvalidParameterError, ShapeMismatchError
-from .methods.dpo import dpo_loss_from_weights, dpo_weights
+from .methods.dpo import dpo_logit_gradient, dpo_loss_from_weights, dpo_weights
 from .numbers import Number, common_kind, half_of, is_exact, to_float
 from .preferences import validate_preference_matrix
 from .simplex import validate_distribution
@@ -159,18 +158,6 @@ class Checkpoints:
     win_rates: np.ndarray
 
 
-def _dpo_grad_logits(w: np.ndarray, z: np.ndarray, log_ref: np.ndarray, beta: float) -> np.ndarray:
-    """Gradient of ``-sum w log sigmoid(beta (d_i - d_j))`` in the logits ``z`` (``d = log
-    softmax(z) - log_ref``), tabular, ``(M, K)``."""
-    logpi = z - np.logaddexp.reduce(z, axis=1, keepdims=True)
-    d = logpi - log_ref
-    m = beta * (d[:, :, None] - d[:, None, :])
-    coef = w * expit(-m) * beta  # d loss / d d_i = -coef summed over j, + over i as loser
-    g_d = -coef.sum(axis=2) + coef.sum(axis=1)
-    pi = np.exp(logpi)
-    return g_d - pi * g_d.sum(axis=1, keepdims=True)
-
-
 def checkpoint_path(
     data: PreferenceData,
     pi_ref: Any,
@@ -213,7 +200,7 @@ def checkpoint_path(
         pl.append(dpo_loss_from_weights(w_pop, pi, ref, beta))
         wr.append(float(rho @ np.einsum("xi,xij,xj->x", pi, P, anchor)))
         if t < steps:
-            z = z - learning_rate * _dpo_grad_logits(w_train, z, log_ref, beta)
+            z = z - learning_rate * dpo_logit_gradient(w_train, z, log_ref, beta)
     return Checkpoints(np.stack(models), np.array(tl), np.array(hl), np.array(pl), np.array(wr))
 
 
