@@ -49,8 +49,10 @@ import numpy as np
 from .data import PreferenceData, data_anchor, sample_dataset, winner_loser_distribution
 from .errors import InvalidParameterError, ShapeMismatchError, SupportMismatchError
 from .hfuncs import apply_h, as_h
+from .methods.dpo import dpo_loss
 from .methods.sft import sft_loss
 from .numbers import to_float
+from .wro import wro_objective
 
 __all__ = [
     "SoftmaxPolicy",
@@ -381,32 +383,23 @@ def objective_value(problem: TrainingProblem, objective: Objective, pi: Any) -> 
     pi = np.asarray(pi, dtype=np.float64)
     if pi.shape != (problem.M, problem.K):
         raise ShapeMismatchError(f"pi has shape {pi.shape}, expected {(problem.M, problem.K)}")
-    with np.errstate(divide="ignore"):
-        logpi = np.log(pi)
-    logref = np.log(problem.pi_ref)
     if objective.method == "wro":
         if objective.anchor == "self":
             return self_play_payoff(problem, objective, pi)
-        g = np.einsum("xij,xj->xi", problem.H(objective), problem.anchor(objective))
-        val = np.sum(pi * g, axis=1)
-        if objective.beta > 0:
-            val = val - objective.beta * _kl_rows_safe(pi, logpi, logref)
-        return float(problem.rho @ val)
+        return float(
+            wro_objective(
+                problem.judge(objective),
+                pi,
+                problem.anchor(objective),
+                objective.beta,
+                problem.pi_ref,
+                objective.h,
+                problem.rho,
+            )
+        )
     if objective.method == "sft":
         return -sft_loss(problem.data, pi)
-    d = logpi - logref
-    margin = objective.beta * (d[:, :, None] - d[:, None, :])
-    mask = problem.w > 0
-    with np.errstate(invalid="ignore"):
-        vals = -np.logaddexp(0.0, -margin[mask])
-    if np.any(np.isnan(vals)):
-        return float("-inf")
-    return float(np.sum(problem.w[mask] * vals))
-
-
-def _kl_rows_safe(pi: np.ndarray, logpi: np.ndarray, logref: np.ndarray) -> np.ndarray:
-    terms = np.where(pi > 0, pi * (np.where(pi > 0, logpi, 0.0) - logref), 0.0)
-    return terms.sum(axis=1)
+    return -dpo_loss(problem.data, pi, problem.pi_ref, objective.beta)
 
 
 # ---------------------------------------------------------------------------------------------
