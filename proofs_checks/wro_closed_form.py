@@ -1,0 +1,270 @@
+"""WRO-closed-form: the closed-form WRO optima equal an independent numerical maximiser; beta -> 0.
+
+For a fixed anchor ``q`` the objective ``J(pi) = WR_h(pi; q) - beta KL(pi || pi_ref)`` has the
+optimum ``pi* ∝ pi_ref exp(h(P) q / beta)`` with ``J(pi*) = beta log Z`` (beta > 0) and the argmax
+set of the scores ``h(P) q`` (beta = 0).  Each float instance draws ``K`` in 2..8, ``h`` in
+identity / logit / log, ``P`` from a family (for logit and log only families with entries inside
+(0, 1), so the generic maximiser sees finite numbers), an anchor ``q`` (some zeros), a full-support
+``pi_ref`` and ``beta`` from :data:`BETAS`; instances are solved in batches by
+:func:`theory.wro.wro_optimum` and, independently, by a constrained Newton maximiser of the
+objective's definition (proofs_checks/_wro_instances.py) that knows nothing of the closed form.
+
+Violations: the maximiser finds a better value than the closed form (by > :data:`TOL`), or it
+converged and disagrees (value by > :data:`TOL`, model by > :data:`PI_TOL`), or the closed form's
+own certificate exceeds :data:`TOL`.  beta -> 0: on the same instances the closed-form value must
+satisfy ``v0 + beta log pi_ref(A) <= v(beta) <= v0`` with ``A`` the argmax set and ``v0`` the
+beta = 0 value (both sides follow from ``Z`` between ``pi_ref(A) e^{v0/beta}`` and ``e^{v0/beta}``),
+and the mass on ``A`` must tend to 1.  Every 20th instance is exact (Fractions, identity,
+beta = 0): the argmax set and value are compared with ``==`` to an enumeration of point masses
+through :func:`theory.winrate.h_win_rate`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from theory.preferences import random_family_matrix
+from theory.simplex import point_mass, random_distribution
+from theory.winrate import h_win_rate, win_rate
+from theory.wro import wro_optimum, wro_scores
+
+from ._wro_instances import (
+    ALL_FAMILIES,
+    H_NAMES,
+    INTERIOR_FAMILIES,
+    h_values,
+    model_batch,
+    numerical_maximum,
+    preference_batch,
+)
+from .registry import CheckContext, CheckResult, Claim, Smallest
+
+#: Agreement of objective values (closed form vs numerical maximiser, certificates).
+TOL = 1e-9
+#: Agreement of the optimal models (max-norm).
+PI_TOL = 1e-6
+#: The regularisation strengths drawn for the comparison with the numerical maximiser.
+BETAS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+#: The strengths of the beta -> 0 limit.
+LIMIT_BETAS = (1e-1, 1e-2, 1e-3, 1e-4)
+MAX_K = 8
+EXACT_EVERY = 20
+
+
+def _float_part(ctx: CheckContext, n_float: int, worst: Smallest, stats: dict) -> None:
+    rng = ctx.rng
+    Ks = rng.integers(2, MAX_K + 1, size=n_float)
+    hs = rng.integers(0, len(H_NAMES), size=n_float)
+    done = 0
+    for K in range(2, MAX_K + 1):
+        for hi, h in enumerate(H_NAMES):
+            N = int(np.sum((Ks == K) & (hs == hi)))
+            if N == 0:
+                continue
+            fams = ALL_FAMILIES if h == "identity" else INTERIOR_FAMILIES
+            fam_idx = rng.integers(0, len(fams), size=N)
+            P = np.empty((N, K, K))
+            for f, fam in enumerate(fams):
+                sel = fam_idx == f
+                P[sel] = preference_batch(rng, int(sel.sum()), K, fam)
+            q = model_batch(rng, N, K, zeros=True)
+            ref = model_batch(rng, N, K)
+            beta = np.array(BETAS)[rng.integers(0, len(BETAS), size=N)]
+            H = h_values(h, P)
+            pi_num, J_num, conv = numerical_maximum(H, q, beta, ref)
+            for b in BETAS:
+                sel = np.flatnonzero(beta == b)
+                if not len(sel):
+                    continue
+                sol = wro_optimum(P[sel], q[sel], b, ref[sel], h)
+                J_cf = sol.values
+                better = J_num[sel] - J_cf
+                diff = np.abs(better)
+                dpi = np.abs(pi_num[sel] - sol.pi).max(axis=1)
+                stats["max_value_diff"] = max(stats["max_value_diff"], float(diff.max()))
+                stats["max_pi_diff"] = max(stats["max_pi_diff"], float(dpi.max()))
+                stats["max_certificate"] = max(stats["max_certificate"], float(sol.certificate))
+                stats["not_converged"] += int(np.sum(~conv[sel]))
+                bad = (better > TOL) | (conv[sel] & ((diff > TOL) | (dpi > PI_TOL)))
+                if sol.certificate > TOL:
+                    bad[:] = True
+                for m in np.flatnonzero(bad):
+                    n = sel[m]
+                    worst.offer(
+                        (K, float(beta[n])),
+                        {
+                            "what": "closed form vs numerical maximiser",
+                            "h": h,
+                            "beta": float(beta[n]),
+                            "P": P[n],
+                            "q": q[n],
+                            "pi_ref": ref[n],
+                            "closed_form_pi": sol.pi[m],
+                            "numerical_pi": pi_num[n],
+                            "closed_form_J": float(J_cf[m]),
+                            "numerical_J": float(J_num[n]),
+                        },
+                    )
+            _limit(P, q, ref, h, worst, stats)
+            done += N
+            stats["float"] += N
+            ctx.progress(done)
+
+
+def _limit(P, q, ref, h, worst: Smallest, stats: dict) -> None:
+    """beta -> 0: the closed-form value is squeezed onto the argmax value."""
+    zero = wro_optimum(P, q, 0, None, h)
+    v0 = np.asarray(zero.values, dtype=float)
+    A = np.zeros(P.shape[:2], dtype=bool)
+    for x, s in enumerate(zero.argmax):
+        A[x, list(s)] = True
+    refA = np.where(A, ref, 0.0).sum(axis=1)
+    for b in LIMIT_BETAS:
+        sol = wro_optimum(P, q, b, ref, h)
+        v = sol.values
+        lo = v0 + b * np.log(refA)
+        bad = (v > v0 + TOL) | (v < lo - TOL)
+        mass = np.where(A, sol.pi, 0.0).sum(axis=1)
+        if b == LIMIT_BETAS[-1]:
+            stats["min_mass_on_argmax"] = min(stats["min_mass_on_argmax"], float(mass.min()))
+            stats["max_limit_gap"] = max(stats["max_limit_gap"], float(np.max(v0 - v)))
+        for n in np.flatnonzero(bad):
+            worst.offer(
+                (P.shape[1], 1.0),
+                {
+                    "what": "beta -> 0 bound",
+                    "h": h,
+                    "beta": b,
+                    "P": P[n],
+                    "q": q[n],
+                    "pi_ref": ref[n],
+                    "value": float(v[n]),
+                    "argmax_value": float(v0[n]),
+                },
+            )
+
+
+def _exact_part(ctx: CheckContext, n_exact: int, worst: Smallest, stats: dict) -> None:
+    rng = ctx.rng
+    for _ in range(n_exact):
+        K = int(rng.integers(2, 6))
+        fam = ALL_FAMILIES[int(rng.integers(len(ALL_FAMILIES)))]
+        P = random_family_matrix(rng, K, fam, exact=True)
+        q = random_distribution(rng, K, zeros=True, exact=True)
+        sol = wro_optimum(P, q)
+        # independent: the h-win rate of every point mass, exactly
+        wr = [h_win_rate(P, point_mass(K, y), q, "identity") for y in range(K)]
+        best = max(wr)
+        argmax = tuple(y for y in range(K) if wr[y] == best)
+        ok = (
+            sol.argmax[0] == argmax
+            and sol.value == best
+            and win_rate(P, sol.pi, q) == best
+            and sol.certificate == 0
+        )
+        stats["exact"] += 1
+        if not ok:
+            worst.offer(
+                (K, 0.0),
+                {
+                    "what": "exact argmax set",
+                    "P": P,
+                    "q": q,
+                    "argmax": sol.argmax[0],
+                    "enumerated": argmax,
+                    "value": sol.value,
+                    "best": best,
+                },
+            )
+
+
+def _curves() -> dict:
+    """Win rate of the KL-regularised optimum against beta, for the figure (a fixed non-BT P)."""
+    rng = np.random.default_rng(2025)
+    K = 6
+    P = preference_batch(rng, 1, K, "general")[0]
+    mu = model_batch(rng, 1, K)[0]
+    anchors = {"data mu": mu, "uniform": np.full(K, 1.0 / K)}
+    betas = np.logspace(-3, 1, 40)
+    out = {"betas": betas.tolist(), "series": []}
+    for aname, q in anchors.items():
+        for h in H_NAMES:
+            wr = [win_rate(P, wro_optimum(P, q, b, mu, h).pi, q) for b in betas]
+            out["series"].append({"anchor": aname, "h": h, "win_rate": [float(w) for w in wr]})
+        out.setdefault("best", {})[aname] = float(np.max(wro_scores(P, q)))
+    return out
+
+
+def check(ctx: CheckContext) -> CheckResult:
+    worst = Smallest()
+    stats = {
+        "float": 0,
+        "exact": 0,
+        "max_value_diff": 0.0,
+        "max_pi_diff": 0.0,
+        "max_certificate": 0.0,
+        "not_converged": 0,
+        "min_mass_on_argmax": 1.0,
+        "max_limit_gap": 0.0,
+    }
+    n_exact = max(1, ctx.instances // EXACT_EVERY)
+    n_float = max(1, ctx.instances - n_exact)
+    _float_part(ctx, n_float, worst, stats)
+    _exact_part(ctx, n_exact, worst, stats)
+    found = worst.value is not None
+    observed = (
+        f"{worst.count} disagreements; smallest: {worst.value['what']}"
+        if found
+        else f"closed form = numerical maximiser on {stats['float']} float instances (max value "
+        f"diff {stats['max_value_diff']:.1e}, max pi diff {stats['max_pi_diff']:.1e}, "
+        f"{stats['not_converged']} maximiser runs unconverged and never better); beta -> 0 bounds "
+        f"held (mass on argmax >= {stats['min_mass_on_argmax']:.6f} at beta = "
+        f"{LIMIT_BETAS[-1]:g}); exact argmax sets = enumeration on {stats['exact']} instances"
+    )
+    details = dict(stats)
+    details["curves"] = _curves()
+    return CheckResult(
+        observed=observed,
+        instances=stats["float"] + stats["exact"],
+        found=found,
+        counterexample=worst.value,
+        details=details,
+    )
+
+
+def figure(result: CheckResult, outdir: Path) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    curves = result.details["curves"]
+    betas = np.array(curves["betas"])
+    anchors = sorted({s["anchor"] for s in curves["series"]})
+    fig, axes = plt.subplots(1, len(anchors), figsize=(5 * len(anchors), 4), sharey=True)
+    for ax, aname in zip(np.atleast_1d(axes), anchors, strict=True):
+        for s in curves["series"]:
+            if s["anchor"] == aname:
+                ax.semilogx(betas, s["win_rate"], label=f"h = {s['h']}")
+        ax.axhline(curves["best"][aname], color="k", ls="--", lw=1, label="max_y W_q(y)")
+        ax.axhline(0.5, color="grey", ls=":", lw=1)
+        ax.set_xlabel(r"$\beta$")
+        ax.set_title(f"anchor q = {aname}")
+    np.atleast_1d(axes)[0].set_ylabel(r"$\mathrm{WR}(\pi^*_\beta; q)$")
+    np.atleast_1d(axes)[0].legend(fontsize=8)
+    fig.suptitle("WRO-closed-form: win rate of the KL-regularized optimum (non-BT P, K = 6)")
+    fig.tight_layout()
+    path = outdir / "wro_closed_form_beta.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return [path]
+
+
+CLAIM = Claim(
+    id="WRO-closed-form",
+    statement="closed-form WRO optima equal numerical maximizers; the beta -> 0 limit is the "
+    "argmax set",
+    expected="holds",
+    check=check,
+    figure=figure,
+    default_instances=10_000,
+)
