@@ -69,6 +69,7 @@ __all__ = [
     "PROPERTIES",
     "AXIOMS",
     "case_values",
+    "holds_on",
     "trial",
     "find_violation",
     "check_axioms",
@@ -209,6 +210,15 @@ def case_values(evaluation: Evaluation, case: Case) -> tuple[Number, Number] | N
     if lhs is None or rhs is None:
         return None
     return lhs, rhs
+
+
+def holds_on(evaluation: Evaluation, case: Case) -> bool | None:
+    """True when ``evaluation`` satisfies ``case``'s relation, False when it violates it, None
+    when a value is undefined (the case is then skipped)."""
+    values = case_values(evaluation, case)
+    if values is None:
+        return None
+    return not _score(case, *values)[0]
 
 
 def _score(case: Case, lhs: Number, rhs: Number) -> tuple[bool, float]:
@@ -775,7 +785,7 @@ def find_violation(
                 case, values, violated, _ = _try(evaluation, prop, u, M, K, d)
             if violated and case is not None and values is not None:
                 w = Witness(prop.name, evaluation.name, case, values[0], values[1])
-                if best is None or case.size() < best.case.size():
+                if best is None or _witness_key(w) < _witness_key(best):
                     best = w
         if best is not None and first_phase:
             break
@@ -802,14 +812,22 @@ def check_axioms(
 def smallest_counterexample(
     evaluation: Evaluation, rng: np.random.Generator, *, trials: int = 96
 ) -> Witness | None:
-    """The smallest exact violation of any elementary property (by (M, K, denominators)); ties
-    go to the property listed first in :data:`PROPERTIES`."""
+    """The smallest exact violation of any elementary property, by (prompts, responses, whether a
+    value is infinite, largest denominator, sum of denominators); ties go to the property listed
+    first in :data:`PROPERTIES`."""
     best: Witness | None = None
     for p in PROPERTIES.values():
         w = find_violation(evaluation, p, rng, trials=trials, exact=True)
-        if w is not None and (best is None or w.case.size() < best.case.size()):
+        if w is not None and (best is None or _witness_key(w) < _witness_key(best)):
             best = w
     return best
+
+
+def _witness_key(w: Witness) -> tuple:
+    """Smaller is simpler: (M, K, an infinite value?, largest denominator, sum of denominators)."""
+    M, K, *dens = w.case.size()
+    infinite = math.isinf(float(w.value_lhs)) or math.isinf(float(w.value_rhs))
+    return (M, K, infinite, *dens)
 
 
 # --------------------------------------------------------------------------------------------
