@@ -20,10 +20,10 @@ Independent checks inside the run (each can fail and is reported):
 * every objective's optimum reproduces its value through :func:`theory.training.objective_value`
   (:data:`theory.experiments.OPTIMUM_TOL`) and no run exceeds the optimum
   (``success <= 1 + SUCCESS_SLACK``);
-* with full-support data the DPO optimum equals the RLHF optimum (logit-WRO with the
-  Bradley-Terry judge, anchor ``pi_ref``, same ``beta``): their win rates agree to
-  :data:`CROSS_TOL` (two different library paths: the DPO minimizer set versus the WRO closed
-  form).
+* with full-support data the DPO optimum is the RLHF model: the DPO minimizer
+  (:func:`theory.methods.dpo.dpo_minimizers`), :func:`theory.wro.rlhf_policy` and the logit-WRO
+  optimum with the Bradley-Terry judge (:func:`theory.wro.wro_optimum`) agree to
+  :data:`CROSS_TOL` in max norm (three library paths).
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ from theory.experiments import (
     write_experiment_json,
     write_runs_csv,
 )
+from theory.training import Objective
+from theory.wro import rlhf_policy
 
 from .registry import CheckContext, CheckResult, Claim
 
@@ -53,22 +55,26 @@ LEVEL = 0.95
 #: A run may exceed its objective's exact optimum by at most this (float noise), else the
 #: optimum is wrong.
 SUCCESS_SLACK = 1e-9
-#: DPO optimum and RLHF optimum win rates must agree to this.
+#: The DPO, RLHF and BT-judge WRO optimal models must agree to this (max norm).
 CROSS_TOL = 1e-7
 
 
-def _dpo_rlhf_gap(optima: dict[str, Any]) -> float | None:
-    """|WR of the DPO optimum - WR of the RLHF optimum| for the betas the grid has for both."""
-    from theory.training import Objective
-
+def _dpo_rlhf_gap(problem: Any, optima: dict[str, Any]) -> float | None:
+    """Largest max-norm gap between three computations of the RLHF model for each DPO ``beta``
+    of the grid: the DPO minimizer, :func:`theory.wro.rlhf_policy`, and (when in the grid) the
+    logit-WRO optimum with the Bradley-Terry judge and anchor ``pi_ref``."""
     gaps = []
     for label, opt in optima.items():
         if not label.startswith("DPO"):
             continue
         beta = float(label.split("beta=")[1].rstrip("]"))
-        rlhf = Objective("wro", h="logit", anchor="ref", beta=beta, judge="bradley_terry").label
-        if rlhf in optima:
-            gaps.append(abs(opt.win_rate - optima[rlhf].win_rate))
+        rlhf = rlhf_policy(problem.data, beta, problem.pi_ref).pi
+        gaps.append(float(np.max(np.abs(opt.pi - rlhf))))
+        wro_label = Objective(
+            "wro", h="logit", anchor="ref", beta=beta, judge="bradley_terry"
+        ).label
+        if wro_label in optima:
+            gaps.append(float(np.max(np.abs(optima[wro_label].pi - rlhf))))
     return max(gaps) if gaps else None
 
 
@@ -81,13 +87,17 @@ def check(ctx: CheckContext) -> CheckResult:
     records = exp.records
     stats = compare_explanations(records, ctx.rng, bootstrap=BOOTSTRAP, level=LEVEL)
     max_success = max(r.success for r in records)
-    gaps = [g for g in (_dpo_rlhf_gap(o) for o in exp.optima) if g is not None]
+    gaps = [
+        g
+        for g in (_dpo_rlhf_gap(p, o) for p, o in zip(exp.problems, exp.optima, strict=True))
+        if g is not None
+    ]
     cross_gap = max(gaps) if gaps else None
     defects = []
     if max_success > 1 + SUCCESS_SLACK:
         defects.append(f"a run exceeded its exact optimum (success {max_success:.6f})")
     if cross_gap is not None and cross_gap > CROSS_TOL:
-        defects.append(f"DPO and RLHF optima differ in win rate by {cross_gap:.2e}")
+        defects.append(f"the DPO, RLHF and BT-judge WRO optima differ by {cross_gap:.2e}")
     succ, objc, wro = stats["success"], stats["objective"], stats["wro"]
     success_wins = succ.r2 >= objc.r2
     found = bool(defects) or not success_wins
@@ -109,7 +119,7 @@ def check(ctx: CheckContext) -> CheckResult:
         for name, w in within.items()
     )
     observed = (
-        f"{stats['runs']} runs on {stats['problems']} problems ({len(grid.objectives)} objectives"
+        f"{stats['runs']} runs on {stats['problems']} problem(s) ({len(grid.objectives)} objectives"
         f" x {len(grid.settings)} settings); R^2 of final win rate on optimization success = "
         f"{succ} vs on objective (one-hot) = {objc}; WRO vs non-WRO = {wro}; success binned = "
         f"{stats['success_binned']}; optimization setting = {stats['setting']}{within_text} "
