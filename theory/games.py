@@ -27,12 +27,11 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
-from scipy.special import logsumexp, softmax
 
 from .errors import InvalidParameterError, ShapeMismatchError
 from .numbers import Number, as_array, is_exact, to_exact, to_float
 from .preferences import validate_preference_matrix, validate_preference_stack
-from .simplex import validate_distribution
+from .simplex import validate_distribution, validate_model
 
 __all__ = [
     "ML_TOL",
@@ -105,14 +104,20 @@ class RegularizedNash:
 
 
 def _certificate(P: np.ndarray, pi: np.ndarray) -> tuple[Any, Any, Any]:
-    """``(value, gap, duality_gap)`` of ``pi`` in the game ``P`` (exact when both are exact)."""
-    col = P.T @ pi  # (P^T pi)_j = WR(pi; e_j)
-    row = P @ pi  # (P pi)_i = WR(e_i; pi)
-    value = min(col) if is_exact(pi) else float(np.min(col))
-    half = Fraction(1, 2) if is_exact(pi) else 0.5
-    gap = max(half - value, 0 * half)
-    dgap = (max(row) - value) if is_exact(pi) else float(np.max(row) - value)
-    return value, gap, dgap
+    """``(value, gap, duality_gap)`` of ``pi`` in the game ``P`` (exact when both are exact).
+
+    ``value = min_j (P^T pi)_j``, ``gap = max(0, 1/2 - value)``, ``duality_gap = max_i (P pi)_i
+    - value``.  Exact arrays are summed over the support of ``pi`` only (same numbers, fewer
+    Fraction operations)."""
+    if is_exact(pi):
+        S = [i for i in range(len(pi)) if pi[i] != 0]
+        K = len(pi)
+        col = [sum((P[i, j] * pi[i] for i in S), Fraction(0)) for j in range(K)]
+        row = [sum((P[i, j] * pi[j] for j in S), Fraction(0)) for i in range(K)]
+        value = min(col)
+        return value, max(Fraction(1, 2) - value, Fraction(0)), max(row) - value
+    value = float(np.min(P.T @ pi))
+    return value, max(0.5 - value, 0.0), float(np.max(P @ pi) - value)
 
 
 def _support(pi: np.ndarray) -> tuple[int, ...]:
@@ -176,20 +181,60 @@ def _ipm_lcp(A: np.ndarray) -> np.ndarray:
         x[active] = xa + alpha[:, None] * dx
         w[active] = wa + alpha[:, None] * dw
         # candidates: the normalised iterate and its support polish
-        for n_local, n in enumerate(active):
-            cands = [np.maximum(x[n], 0.0) / np.sum(np.maximum(x[n], 0.0))]
-            mask = x[n] > w[n]
-            if mu[n_local] < _POLISH_MU and not np.array_equal(mask, tried[n]):
-                tried[n] = mask
-                polished = _polish(A[n], mask)
-                if polished is not None:
-                    cands.append(polished)
-            for c in cands:
-                g = float(np.max(A[n] @ c))
-                if g < best_gap[n]:
-                    best[n], best_gap[n] = c, g
+        xs = np.maximum(x[active], 0.0)
+        _keep_better(A, active, xs / xs.sum(axis=1, keepdims=True), best, best_gap)
+        ready = mu < _POLISH_MU
+        if big:
+            for n_local in np.flatnonzero(ready):
+                n = active[n_local]
+                mask = x[n] > w[n]
+                if not np.array_equal(mask, tried[n]):
+                    tried[n] = mask
+                    polished = _polish(A[n], mask)
+                    if polished is not None:
+                        _keep_better(A, active[[n_local]], polished[None], best, best_gap)
+        elif np.any(ready):
+            rows = active[ready]
+            cand = _polish_batch(A[rows], x[rows] > w[rows])
+            _keep_better(A, rows, cand, best, best_gap)
         active = active[best_gap[active] > ML_TOL]
     return best
+
+
+def _keep_better(
+    A: np.ndarray, rows: np.ndarray, cand: np.ndarray, best: np.ndarray, best_gap: np.ndarray
+) -> None:
+    """Replace ``best[rows]`` by the candidates (N_rows, K) whose gap ``max_i (A pi)_i`` is lower.
+
+    Candidates with negative or non-finite entries are ignored."""
+    ok = np.all(np.isfinite(cand), axis=1) & np.all(cand >= 0, axis=1)
+    gap = np.full(len(rows), np.inf)
+    if np.any(ok):
+        gap[ok] = np.max(np.einsum("nij,nj->ni", A[rows[ok]], cand[ok]), axis=1)
+    better = gap < best_gap[rows]
+    best[rows[better]] = cand[better]
+    best_gap[rows[better]] = gap[better]
+
+
+def _polish_batch(A: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Batched :func:`_polish` for small ``K``: rows outside the support pin ``pi_i = 0``.
+
+    Solves ``[A_SS 1; 1^T 0] [pi_S; v] = [0; 1]`` padded to size ``K + 1`` by the
+    pseudo-inverse (so singular systems of non-unique lotteries give their least-norm solution);
+    returns ``(N, K)`` candidates (possibly negative: the caller discards those)."""
+    N, K, _ = A.shape
+    m = mask.astype(float)
+    B = np.zeros((N, K + 1, K + 1))
+    B[:, :K, :K] = A * m[:, :, None] * m[:, None, :]
+    idx = np.arange(K)
+    B[:, idx, idx] += 1.0 - m
+    B[:, :K, K] = m
+    B[:, K, :K] = m
+    sol = np.linalg.pinv(B)[:, :K, K]  # the last column: B^+ e_K
+    sol = np.where(mask, sol, 0.0)
+    total = sol.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.abs(total) > 0, sol / total, np.nan)
 
 
 def _step(v: np.ndarray, dv: np.ndarray) -> np.ndarray:
@@ -239,7 +284,7 @@ def _to_fmpq_mat(rows: list[list[Fraction]]):
     return flint.fmpq_mat(m, n, [flint.fmpq(v.numerator, v.denominator) for r in rows for v in r])
 
 
-def _exact_candidate(P: np.ndarray, pi_f: np.ndarray) -> np.ndarray | None:
+def _exact_candidate(P: np.ndarray, Af: np.ndarray, pi_f: np.ndarray) -> np.ndarray | None:
     """An exact lottery near the float one, or None when the float guess gives no candidate.
 
     Unknowns: ``pi_S`` on the float support ``S``.  Equations: ``(A pi)_j = 0`` for every tight
@@ -250,33 +295,39 @@ def _exact_candidate(P: np.ndarray, pi_f: np.ndarray) -> np.ndarray | None:
     """
     K = P.shape[0]
     half = Fraction(1, 2)
-    Af = to_float(P) - 0.5
     S = np.flatnonzero(pi_f > _SUPPORT_TOL)
     T = np.union1d(np.flatnonzero(np.abs(Af @ pi_f) <= _SUPPORT_TOL), S)
     k = len(S)
     rows = [[P[j, i] - half for i in S] + [Fraction(0)] for j in T]
     rows.append([Fraction(1)] * k + [Fraction(1)])
     R, rank = _to_fmpq_mat(rows).rref()
-    R = [[Fraction(int(e.p), int(e.q)) for e in row] for row in R.tolist()[:rank]]
-    pivots = [next(c for c, v in enumerate(row) if v != 0) for row in R]
+    pivots = [next(c for c in range(k + 1) if R[r, c] != 0) for r in range(rank)]
     if pivots and pivots[-1] == k:  # inconsistent: the guessed support admits no solution
         return None
     values = [Fraction(0)] * k
     free = [c for c in range(k) if c not in set(pivots)]
     for c in free:
         values[c] = Fraction(float(pi_f[S[c]])).limit_denominator(_ROUND_DENOMINATOR)
-    for row, c in zip(R, pivots, strict=True):
-        values[c] = row[k] - sum(row[f] * values[f] for f in free)
+    for r, c in enumerate(pivots):
+        e = R[r, k]
+        v = Fraction(int(e.p), int(e.q))
+        for f in free:
+            e = R[r, f]
+            v -= Fraction(int(e.p), int(e.q)) * values[f]
+        values[c] = v
     pi = np.array([Fraction(0)] * K, dtype=object)
     for c, i in enumerate(S):
         pi[i] = values[c]
     return pi
 
 
-def _verified(P: np.ndarray, pi: np.ndarray) -> bool:
-    """Exact check: ``pi >= 0``, ``sum pi = 1`` and ``(P^T pi)_j >= 1/2`` for every ``j``."""
-    half = Fraction(1, 2)
-    return bool(all(v >= 0 for v in pi) and sum(pi) == 1 and all(v >= half for v in P.T @ pi))
+def _verified(P: np.ndarray, pi: np.ndarray) -> tuple[Any, Any, Any] | None:
+    """Exact check that ``pi >= 0``, ``sum pi = 1`` and ``(P^T pi)_j >= 1/2`` for every ``j``;
+    returns the exact certificate when it passes, else None."""
+    if not (all(v >= 0 for v in pi) and sum(pi) == 1):
+        return None
+    cert = _certificate(P, pi)
+    return cert if cert[0] >= Fraction(1, 2) else None
 
 
 def _exact_simplex(P: np.ndarray) -> np.ndarray:
@@ -320,19 +371,20 @@ def _exact_simplex(P: np.ndarray) -> np.ndarray:
     return np.array([v / total for v in y], dtype=object)
 
 
-def _exact_lottery(P: np.ndarray, pi_f: np.ndarray) -> np.ndarray:
-    pi = _exact_candidate(P, pi_f)
-    if pi is not None and _verified(P, pi):
-        return pi
-    pi = _exact_simplex(P)
-    if not _verified(P, pi):  # pragma: no cover - the simplex optimum is a maximal lottery
-        raise RuntimeError("exact simplex returned an unverified lottery (a bug)")
-    return pi
+def _exact_lottery(P: np.ndarray, P_f: np.ndarray, pi_f: np.ndarray) -> MaximalLottery:
+    """The verified exact maximal lottery of exact ``P`` guided by the float one ``pi_f``."""
+    pi = _exact_candidate(P, P_f - 0.5, pi_f)
+    cert = None if pi is None else _verified(P, pi)
+    if cert is None:
+        pi = _exact_simplex(P)
+        cert = _verified(P, pi)
+        if cert is None:  # pragma: no cover - the simplex optimum is a maximal lottery
+            raise RuntimeError("exact simplex returned an unverified lottery (a bug)")
+    return MaximalLottery(pi, *cert, True, _support(pi))
 
 
-def _result(P: np.ndarray, pi: np.ndarray, exact: bool) -> MaximalLottery:
-    value, gap, dgap = _certificate(P, pi)
-    return MaximalLottery(pi, value, gap, dgap, exact, _support(pi))
+def _float_result(P: np.ndarray, pi: np.ndarray) -> MaximalLottery:
+    return MaximalLottery(pi, *_certificate(P, pi), False, _support(pi))
 
 
 def maximal_lottery(P: Any, *, exact: bool | None = None) -> MaximalLottery:
@@ -361,9 +413,9 @@ def maximal_lottery(P: Any, *, exact: bool | None = None) -> MaximalLottery:
     P_f = to_float(P_arr)
     pi_f = _float_lotteries(P_f[None])[0]
     if not want_exact:
-        return _result(P_f, pi_f, False)
+        return _float_result(P_f, pi_f)
     P_x = P_arr if is_exact(P_arr) else to_exact(P_arr)
-    return _result(P_x, _exact_lottery(P_x, pi_f), True)
+    return _exact_lottery(P_x, P_f, pi_f)
 
 
 def maximal_lotteries(P: Any, *, exact: bool | None = None) -> list[MaximalLottery]:
@@ -381,9 +433,9 @@ def maximal_lotteries(P: Any, *, exact: bool | None = None) -> list[MaximalLotte
     P_f = to_float(P_arr)
     pis = _float_lotteries(P_f)
     if not want_exact:
-        return [_result(P_f[m], pis[m], False) for m in range(len(P_f))]
+        return [_float_result(P_f[m], pis[m]) for m in range(len(P_f))]
     P_x = P_arr if is_exact(P_arr) else to_exact(P_arr)
-    return [_result(P_x[m], _exact_lottery(P_x[m], pis[m]), True) for m in range(len(P_x))]
+    return [_exact_lottery(P_x[m], P_f[m], pis[m]) for m in range(len(P_x))]
 
 
 # --------------------------------------------------------------------------------------------
@@ -399,34 +451,45 @@ def _check_beta(beta: Any) -> float:
     return b
 
 
+def _softmax(z: np.ndarray) -> np.ndarray:
+    """Row softmax; ``-inf`` entries (outside the support of ``pi_ref``) get 0."""
+    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
 def _phi(A: np.ndarray, logr: np.ndarray, pi: np.ndarray, beta: float) -> np.ndarray:
     """Batched exploitability ``beta logsumexp(logr + A pi / beta) + beta KL(pi || r)``."""
     z = logr + np.einsum("nij,nj->ni", A, pi) / beta
+    zmax = np.max(z, axis=-1)
+    lse = zmax + np.log(np.sum(np.exp(z - zmax[:, None]), axis=-1))
     with np.errstate(divide="ignore", invalid="ignore"):
         kl = np.sum(np.where(pi > 0, pi * (np.log(pi) - logr), 0.0), axis=-1)
-    return beta * logsumexp(z, axis=-1) + beta * kl
+    return beta * lse + beta * kl
 
 
 def _residual(A: np.ndarray, logr: np.ndarray, pi: np.ndarray, beta: float) -> np.ndarray:
-    s = softmax(logr + np.einsum("nij,nj->ni", A, pi) / beta, axis=-1)
+    s = _softmax(logr + np.einsum("nij,nj->ni", A, pi) / beta)
     return np.max(np.abs(pi - s), axis=-1)
 
 
 def _newton_nash(
     A: np.ndarray, logr: np.ndarray, beta: float, tol: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Batched damped Newton on the convex ``phi`` over the simplex (all of ``r`` positive).
+    """Batched damped Newton on the convex ``phi`` over the simplex of ``supp(r)``.
 
     ``phi(pi) = beta log sum_y r_y exp((A pi)_y / beta) + beta KL(pi || r)`` is convex (a
     log-sum-exp of a linear map plus KL), nonnegative (choose ``p = pi`` in the variational form
     ``beta log Z = max_p p^T A pi - beta KL(p || r)`` and use ``pi^T A pi = 0``) and zero only at
     the regularized equilibrium, which is therefore its unique minimizer.  Equality-constrained
     Newton with a fraction-to-boundary rule and Armijo backtracking converges (Boyd &
-    Vandenberghe 9.5/10.2); the loop stops per instance at residual <= ``tol``.
+    Vandenberghe 9.5/10.2); the loop stops per instance at residual <= ``tol``.  ``logr`` is
+    ``-inf`` outside the support of ``r``; those coordinates stay 0 (their Newton rows are pinned).
     Returns ``(pi, iterations)``.
     """
     N, K, _ = A.shape
-    pi = softmax(logr, axis=-1)  # start at pi_ref
+    mask = np.isfinite(logr)
+    m = mask.astype(float)
+    pi = _softmax(logr)  # start at pi_ref
     its = np.zeros(N, dtype=int)
     active = np.flatnonzero(_residual(A, logr, pi, beta) > tol)
     At = np.swapaxes(A, 1, 2)
@@ -434,34 +497,39 @@ def _newton_nash(
     for _ in range(_NEWTON_MAX_ITER):
         if len(active) == 0:
             break
-        Aa, Ata, la, p = A[active], At[active], logr[active], pi[active]
-        s = softmax(la + np.einsum("nij,nj->ni", Aa, p) / beta, axis=-1)
-        g = np.einsum("nij,nj->ni", Ata, s) + beta * (np.log(p) - la)
+        Aa, Ata, la, p, ma = A[active], At[active], logr[active], pi[active], m[active]
+        live = mask[active]
+        n_act = len(active)
+        s = _softmax(la + np.einsum("nij,nj->ni", Aa, p) / beta)
         Ats = np.einsum("nij,nj->ni", Ata, s)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = np.where(live, Ats + beta * (np.log(p) - la), 0.0)
+            curv = np.where(live, beta / p, 1.0)
         H = (Ata @ (s[:, :, None] * Aa) - Ats[:, :, None] * Ats[:, None, :]) / beta
-        H[:, idx, idx] += beta / p
-        KKT = np.zeros((len(active), K + 1, K + 1))
+        H *= ma[:, :, None] * ma[:, None, :]
+        H[:, idx, idx] += curv
+        KKT = np.zeros((n_act, K + 1, K + 1))
         KKT[:, :K, :K] = H
-        KKT[:, :K, K] = 1.0
-        KKT[:, K, :K] = 1.0
-        rhs = np.concatenate([-g, np.zeros((len(active), 1))], axis=1)
+        KKT[:, :K, K] = ma
+        KKT[:, K, :K] = ma
+        rhs = np.concatenate([-g, np.zeros((n_act, 1))], axis=1)
         d = np.linalg.solve(KKT, rhs[..., None])[..., 0][:, :K]
         t = np.minimum(1.0, 0.99 * _step(p, d))
         f0 = _phi(Aa, la, p, beta)
         r0 = _residual(Aa, la, p, beta)
         slope = np.einsum("ni,ni->n", g, d)
         for _ls in range(60):
-            trial = np.maximum(p + t[:, None] * d, 1e-300)
+            raw = p + t[:, None] * d
+            trial = np.where(live, np.maximum(raw, 1e-300), 0.0)
             armijo = _phi(Aa, la, trial, beta) <= f0 + 0.25 * t * slope
             # near the optimum phi ~ residual^2 is below float resolution: a step that shrinks
             # the fixed-point residual is accepted there
             local = (r0 < _LOCAL_RESIDUAL) & (_residual(Aa, la, trial, beta) < r0)
-            bad = (np.min(p + t[:, None] * d, axis=1) <= 0) | ~(armijo | local)
+            bad = np.any(live & (raw <= 0), axis=1) | ~(armijo | local)
             if not np.any(bad):
                 break
             t = np.where(bad, t * 0.5, t)
-        new = p + t[:, None] * d
-        new = np.maximum(new, 1e-300)
+        new = np.where(live, np.maximum(p + t[:, None] * d, 1e-300), 0.0)
         pi[active] = new / np.sum(new, axis=1, keepdims=True)
         its[active] += 1
         active = active[_residual(A[active], logr[active], pi[active], beta) > tol]
@@ -487,9 +555,9 @@ def exploitability(P: Any, pi: Any, beta: Any, pi_ref: Any) -> float:
         raise ShapeMismatchError(f"pi has shape {pi_arr.shape}, expected {ref.shape}")
     if np.any((pi_arr > 0) & (ref == 0)):
         return float("inf")
-    S = np.flatnonzero(ref > 0)
-    A = (P_f - 0.5)[np.ix_(S, S)]
-    return float(_phi(A[None], np.log(ref[S])[None], pi_arr[S][None], b)[0])
+    with np.errstate(divide="ignore"):
+        logr = np.log(ref)
+    return float(max(_phi((P_f - 0.5)[None], logr[None], pi_arr[None], b)[0], 0.0))
 
 
 def _prepare_nash(P: Any, pi_ref: Any) -> tuple[np.ndarray, np.ndarray, int]:
@@ -527,7 +595,7 @@ def regularized_nash_stack(
 ) -> list[RegularizedNash]:
     """One :func:`regularized_nash` per prompt: ``P`` ``(M, K, K)``, ``pi_ref`` ``(M, K)``.
 
-    Prompts whose ``pi_ref`` has full support are solved in one batched Newton loop.
+    All prompts are solved in one batched Newton loop.
 
     >>> from theory.preferences import cyclic
     >>> eqs = regularized_nash_stack([cyclic(3), cyclic(3)], 1, [[1/3] * 3, [0.5, 0.25, 0.25]])
@@ -543,22 +611,16 @@ def regularized_nash_stack(
         ref = ref[None]
     if ref.shape != P_f.shape[:2]:
         raise ShapeMismatchError(f"pi_ref has shape {ref.shape}, expected {P_f.shape[:2]}")
-    for m in range(len(ref)):
-        validate_distribution(ref[m], name=f"pi_ref[{m}]" if len(ref) > 1 else "pi_ref")
+    validate_model(ref, name="pi_ref", K=P_f.shape[1])
     M, K = ref.shape
-    out: list[RegularizedNash | None] = [None] * M
-    full = np.flatnonzero(np.all(ref > 0, axis=1))
-    groups = [(full, np.arange(K))] if len(full) else []
-    for m in np.flatnonzero(~np.all(ref > 0, axis=1)):
-        groups.append((np.array([m]), np.flatnonzero(ref[m] > 0)))
-    for rows, S in groups:
-        A = (P_f[rows] - 0.5)[:, S][:, :, S]
-        logr = np.log(ref[rows][:, S])
-        pi_S, its = _newton_nash(A, logr, b, tol)
-        res = _residual(A, logr, pi_S, b)
-        phi = _phi(A, logr, pi_S, b)
-        for n, m in enumerate(rows):
-            pi = np.zeros(K)
-            pi[S] = pi_S[n]
-            out[m] = RegularizedNash(pi, float(res[n]), float(max(phi[n], 0.0)), int(its[n]))
-    return out  # type: ignore[return-value]
+    A = P_f - 0.5
+    with np.errstate(divide="ignore"):
+        logr = np.log(ref)  # -inf outside the support of pi_ref
+    pi, its = _newton_nash(A, logr, b, tol)
+    res = _residual(A, logr, pi, b)
+    phi = _phi(A, logr, pi, b)
+    out = [
+        RegularizedNash(pi[m], float(res[m]), float(max(phi[m], 0.0)), int(its[m]))
+        for m in range(M)
+    ]
+    return out

@@ -1,0 +1,326 @@
+"""NLHF-is-WRO: self-play WRO's optima are NLHF's equilibria and they carry a win-rate guarantee.
+
+Each instance draws K in 2..8 and a preference family; half the instances are exact (Fractions).
+
+* ``beta = 0``: :func:`theory.games.maximal_lotteries` must win at least half the time against
+  every response, ``WR(pi; e_y) = 1 - W_pi(y) >= 1/2`` with ``W_pi(y) = (P pi)[y]`` evaluated
+  by the check itself (exact instances: tested on Fractions; float instances, and the float path
+  run on the exact instances: to :data:`ML_TOL`).
+* ``beta > 0``: :func:`theory.regularized_nash_stack` (random ``beta`` and ``pi_ref``, zeros
+  allowed) must satisfy its fixed-point equation ``pi = softmax(log pi_ref + P pi / beta)``
+  (recomputed here to :data:`FIXED_POINT_TOL`), and ``pi`` must be the fixed-anchor WRO optimum
+  against itself: :func:`theory.wro.wro_optimum` with anchor ``q = pi`` (the closed form
+  ``pi_ref exp(P pi / beta) / Z``, an independent code path) returns ``pi`` again.
+* ``beta -> 0``: for full-support ``pi_ref`` the equilibrium's shortfall from the 1/2 guarantee
+  obeys ``1/2 - min_y WR(pi_beta; e_y) <= beta * max_y log(1 / pi_ref(y))`` (optimality of
+  ``pi_beta`` against itself, tested with ``p = e_y``), checked on a ladder of ``beta``; the
+  shortfall therefore vanishes as ``beta -> 0``, the maximal lottery's guarantee.
+
+The float work is batched per ``K`` so that 10,000 instances take seconds.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+from scipy.special import softmax
+
+from theory import (
+    FAMILIES,
+    batched_win_rate,
+    random_distribution,
+    random_family_matrix,
+    to_float,
+)
+from theory.games import maximal_lotteries, regularized_nash_stack
+
+from .registry import CheckContext, CheckResult, Claim, Smallest
+
+#: Float tolerance on the maximal lottery's guarantee ``min_y WR(pi; e_y) >= 1/2``.
+ML_TOL = 1e-9
+#: Float tolerance on the fixed-point equation (the solver's target residual is 1e-12).
+FIXED_POINT_TOL = 1e-12
+#: Agreement of the equilibrium with the fixed-anchor closed form against itself.
+SELF_ANCHOR_TOL = 1e-10
+#: Slack for rounding in the beta -> 0 bound.
+BOUND_SLACK = 1e-12
+MAX_K = 8
+#: Random ``beta`` values of the fixed-point part (drawn per instance).
+BETAS = (3.0, 1.0, 0.3, 0.1, 0.03)
+#: The ladder of the beta -> 0 part.
+LADDER = (1.0, 0.1, 0.01, 0.001)
+#: At most this many instances per K go up the beta ladder (the slowest part).
+LADDER_PER_K = 250
+
+
+def _pi_check(P_rows, pis, exact: bool, worst: Smallest, ids, tag: str) -> tuple[int, float]:
+    """Test that no response beats ``pi``: ``W_pi(y) = sum_i P[y, i] pi(i) <= 1/2`` for every y
+    (so ``WR(pi; e_y) = 1 - W_pi(y) >= 1/2``), ``pi >= 0`` and ``sum pi = 1``.
+
+    ``W_pi`` is evaluated here from its definition (the quantity of
+    :func:`theory.response_win_rates`, summed over the support of ``pi``, on instances this check
+    built and validated itself), independently of the solver's own certificate.  Exact rows are
+    tested with Fractions, float rows (batched) to :data:`ML_TOL`.  Returns (violations, worst
+    float excess of ``max_y W_pi(y)`` over 1/2)."""
+    half = Fraction(1, 2) if exact else 0.5
+    if exact:
+        W_max = []
+        for P, pi in zip(P_rows, pis, strict=True):
+            S = [i for i in range(len(pi)) if pi[i] != 0]
+            W = [sum((P[y, i] * pi[i] for i in S), Fraction(0)) for y in range(len(pi))]
+            W_max.append(max(W))
+        ok = [w <= half and sum(pi) == 1 and min(pi) >= 0 for w, pi in zip(W_max, pis, strict=True)]
+    else:
+        P3, pi2 = np.stack(P_rows), np.stack(pis)
+        W_max = np.max(np.einsum("nyi,ni->ny", P3, pi2), axis=1)
+        ok = (
+            (W_max - half <= ML_TOL)
+            & (np.abs(pi2.sum(axis=1) - 1) <= ML_TOL)
+            & (pi2.min(axis=1) >= 0)
+        )
+    short = max((float(w - half) for w in W_max), default=0.0)
+    bad = 0
+    for k in np.flatnonzero(~np.asarray(ok)):
+        bad += 1
+        worst.offer(
+            (P_rows[k].shape[0], ids[k]),
+            {"part": tag, "P": P_rows[k], "pi": pis[k], "max_y WR(e_y; pi)": W_max[k]},
+        )
+    return bad, short
+
+
+def check(ctx: CheckContext) -> CheckResult:
+    rng = ctx.rng
+    worst = Smallest()
+    by_k: dict[int, dict[str, list]] = {}
+    for n in range(ctx.instances):
+        exact = n % 2 == 0
+        K = int(rng.integers(2, MAX_K + 1))
+        family = FAMILIES[int(rng.integers(len(FAMILIES)))]
+        P = random_family_matrix(rng, K, family, exact=exact)
+        ref = random_distribution(rng, K, zeros=bool(rng.integers(3) == 0))
+        beta = BETAS[int(rng.integers(len(BETAS)))]
+        g = by_k.setdefault(K, {"exact": [], "float": [], "all": []})
+        g["exact" if exact else "float"].append((n, P))
+        g["all"].append((n, to_float(P), ref, beta))
+    stats = {
+        "exact_ml": 0,
+        "float_ml": 0,
+        "nash": 0,
+        "ladder": 0,
+        "max_ml_shortfall": 0.0,
+        "max_residual": 0.0,
+        "max_self_anchor": 0.0,
+        "max_bound_ratio": 0.0,
+        "exact_support_sizes": {},
+    }
+    ladder_short: dict[float, list[float]] = {b: [] for b in LADDER}
+    ladder_bound: dict[float, list[float]] = {b: [] for b in LADDER}
+    done = 0
+    for _K, g in sorted(by_k.items()):
+        # beta = 0, exact: the exact maximal lottery, verified here with Fractions
+        if g["exact"]:
+            ids, Ps = zip(*g["exact"], strict=True)
+            mls = maximal_lotteries(np.stack(Ps))
+            stats["exact_ml"] += len(mls)
+            _pi_check(Ps, [m.pi for m in mls], True, worst, ids, "exact maximal lottery")
+            for m in mls:
+                sizes = stats["exact_support_sizes"]
+                sizes[len(m.support)] = sizes.get(len(m.support), 0) + 1
+        # beta = 0, float (the float instances, and the float path on the exact ones)
+        ids, P_f = zip(*[(n, to_float(P)) for n, P in g["float"] + g["exact"]], strict=True)
+        mls = maximal_lotteries(np.stack(P_f), exact=False)
+        stats["float_ml"] += len(mls)
+        _, s = _pi_check(P_f, [m.pi for m in mls], False, worst, ids, "float maximal lottery")
+        stats["max_ml_shortfall"] = max(stats["max_ml_shortfall"], s)
+        # beta > 0: fixed point, and the fixed-anchor optimum against itself
+        for beta in BETAS:
+            rows = [r for r in g["all"] if r[3] == beta]
+            if rows:
+                _nash_part(rows, beta, worst, stats)
+        # beta -> 0 on full-support references
+        full = [r for r in g["all"] if np.all(r[2] > 0)][:LADDER_PER_K]
+        if full:
+            _ladder_part(full, worst, stats, ladder_short, ladder_bound)
+        done += len(g["all"])
+        ctx.progress(done)
+    found = worst.value is not None
+    med = {b: float(np.median(v)) if v else 0.0 for b, v in ladder_short.items()}
+    observed = (
+        f"{worst.count} violations; smallest: {worst.value['part']}"
+        if found
+        else f"maximal lottery wins >= 1/2 against every response on {stats['exact_ml']} exact "
+        f"instances (==, Fractions) and {stats['float_ml']} float runs (worst excess "
+        f"{stats['max_ml_shortfall']:.1e}); regularized Nash fixed point on {stats['nash']} "
+        f"instances (max residual {stats['max_residual']:.1e}), equal to the fixed-anchor optimum "
+        f"against itself (max diff {stats['max_self_anchor']:.1e}); beta -> 0 on "
+        f"{stats['ladder']} instances: median shortfall "
+        + ", ".join(f"{med[b]:.1e} (beta={b:g})" for b in LADDER)
+        + f", within the bound beta*log(1/min pi_ref) (max ratio {stats['max_bound_ratio']:.2f})"
+    )
+    return CheckResult(
+        observed=observed,
+        instances=ctx.instances,
+        found=found,
+        counterexample=worst.value,
+        details={
+            **stats,
+            "ladder": list(LADDER),
+            "ladder_shortfall": {str(b): v[:400] for b, v in ladder_short.items()},
+            "ladder_bound": {str(b): v[:400] for b, v in ladder_bound.items()},
+        },
+    )
+
+
+def _nash_part(rows, beta: float, worst: Smallest, stats: dict) -> None:
+    from theory.wro import wro_optimum
+
+    ids = [r[0] for r in rows]
+    P = np.stack([r[1] for r in rows])
+    ref = np.stack([r[2] for r in rows])
+    eqs = regularized_nash_stack(P, beta, ref)
+    pi = np.stack([e.pi for e in eqs])
+    # the fixed-point equation, recomputed here on the support of pi_ref
+    with np.errstate(divide="ignore"):
+        logits = np.where(ref > 0, np.log(np.where(ref > 0, ref, 1.0)), -np.inf)
+    Ppi = np.einsum("nij,nj->ni", P, pi)
+    rhs = softmax(logits + Ppi / beta, axis=1)
+    res = np.max(np.abs(pi - rhs), axis=1)
+    # self-play WRO: the closed-form fixed-anchor optimum against q = pi is pi itself
+    opt = wro_optimum(P, pi, beta=beta, pi_ref=ref).pi
+    diff = np.max(np.abs(np.atleast_2d(opt) - pi), axis=1)
+    stats["nash"] += len(rows)
+    stats["max_residual"] = max(stats["max_residual"], float(res.max()))
+    stats["max_self_anchor"] = max(stats["max_self_anchor"], float(diff.max()))
+    for k in np.flatnonzero((res > FIXED_POINT_TOL) | (diff > SELF_ANCHOR_TOL)):
+        worst.offer(
+            (P.shape[1], ids[k]),
+            {
+                "part": "regularized Nash",
+                "P": P[k],
+                "pi_ref": ref[k],
+                "beta": beta,
+                "pi": pi[k],
+                "residual": float(res[k]),
+                "self_anchor_diff": float(diff[k]),
+            },
+        )
+
+
+def _ladder_part(rows, worst: Smallest, stats: dict, short_out: dict, bound_out: dict) -> None:
+    ids = [r[0] for r in rows]
+    P = np.stack([r[1] for r in rows])
+    ref = np.stack([r[2] for r in rows])
+    N, K = ref.shape
+    eye = np.eye(K)
+    stats["ladder"] += N
+    for beta in LADDER:
+        pi = np.stack([e.pi for e in regularized_nash_stack(P, beta, ref)])
+        # min_y WR(pi; e_y) through the library's batched win rate
+        wr = np.stack(
+            [batched_win_rate(P, pi, np.repeat(eye[[y]], N, 0), validate=False) for y in range(K)],
+            axis=1,
+        )
+        shortfall = np.maximum(0.5 - wr.min(axis=1), 0.0)
+        bound = beta * np.log(1.0 / ref.min(axis=1))
+        short_out[beta].extend(shortfall.tolist())
+        bound_out[beta].extend(bound.tolist())
+        ratio = shortfall / np.maximum(bound, 1e-300)
+        stats["max_bound_ratio"] = max(stats["max_bound_ratio"], float(ratio.max()))
+        for k in np.flatnonzero(shortfall > bound + BOUND_SLACK):
+            worst.offer(
+                (K, ids[k]),
+                {
+                    "part": "beta -> 0 bound",
+                    "P": P[k],
+                    "pi_ref": ref[k],
+                    "beta": beta,
+                    "pi": pi[k],
+                    "shortfall": float(shortfall[k]),
+                    "bound": float(bound[k]),
+                },
+            )
+
+
+def _simplex_xy(p: np.ndarray) -> np.ndarray:
+    """Barycentric -> 2-D coordinates of the triangle with vertices R, P, S."""
+    corners = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3) / 2]])
+    return np.atleast_2d(p) @ corners
+
+
+def figure(result: CheckResult, outdir: Path) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    from theory import rock_paper_scissors
+    from theory.games import maximal_lottery, regularized_nash
+    from theory.wro import wro_optimum
+
+    P = to_float(rock_paper_scissors())
+    ref = np.array([0.6, 0.3, 0.1])
+    betas = np.geomspace(10.0, 0.01, 60)
+    fixed = np.stack([wro_optimum(P, ref, beta=b, pi_ref=ref).pi for b in betas])
+    selfp = np.stack([regularized_nash(P, b, ref).pi for b in betas])
+    ml = to_float(maximal_lottery(rock_paper_scissors()).pi)
+
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.6))
+    tri = _simplex_xy(np.vstack([np.eye(3), np.eye(3)[:1]]))
+    ax.plot(tri[:, 0], tri[:, 1], "k-", lw=1)
+    for name, p, off in (("rock", 0, (-0.06, -0.05)), ("paper", 1, (0.0, -0.05))):
+        xy = _simplex_xy(np.eye(3)[p])[0]
+        ax.text(xy[0] + off[0], xy[1] + off[1], name)
+    top = _simplex_xy(np.eye(3)[2])[0]
+    ax.text(top[0] - 0.05, top[1] + 0.02, "scissors")
+    a = _simplex_xy(fixed)
+    b = _simplex_xy(selfp)
+    ax.plot(
+        a[:, 0], a[:, 1], "-", color="tab:orange", label="fixed anchor q = pi_ref (closed form)"
+    )
+    ax.plot(b[:, 0], b[:, 1], "-", color="tab:blue", label="self-play (regularized Nash)")
+    ax.scatter(*_simplex_xy(ref)[0], c="k", marker="s", zorder=3, label="pi_ref (beta -> inf)")
+    ax.scatter(
+        *_simplex_xy(ml)[0],
+        c="tab:blue",
+        marker="*",
+        s=150,
+        zorder=3,
+        label="maximal lottery (beta = 0)",
+    )
+    ax.scatter(*a[-1], c="tab:orange", marker="o", zorder=3, label="fixed anchor, beta = 0.01")
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title("Rock-paper-scissors: WRO optima as beta goes 10 -> 0.01")
+    ax.legend(loc="upper left", fontsize=7, bbox_to_anchor=(-0.05, 1.0))
+    # the beta -> 0 ladder of the check
+    det = result.details
+    ladder = det.get("ladder", [])
+    shorts = det.get("ladder_shortfall", {})
+    bounds = det.get("ladder_bound", {})
+    for beta in ladder:
+        s = np.asarray(shorts.get(str(beta), []), dtype=float)
+        bd = np.asarray(bounds.get(str(beta), []), dtype=float)
+        if len(s):
+            ax2.scatter(bd, np.maximum(s, 1e-18), s=5, alpha=0.4, label=f"beta = {beta:g}")
+    ax2.plot([1e-6, 10], [1e-6, 10], "k--", lw=1, label="bound")
+    ax2.set_xscale("log")
+    ax2.set_yscale("log")
+    ax2.set_xlabel("beta * max_y log(1 / pi_ref(y))")
+    ax2.set_ylabel("1/2 - min_y WR(pi_beta; e_y)  (floored at 1e-18)")
+    ax2.set_title("Regularized Nash: shortfall from the 1/2 guarantee")
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    path = outdir / "nlhf_is_wro.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return [path]
+
+
+CLAIM = Claim(
+    id="NLHF-is-WRO",
+    statement="maximal lottery wins >= 1/2 against every response; regularized Nash fixed point",
+    expected="holds",
+    check=check,
+    figure=figure,
+    default_instances=10_000,
+)
