@@ -267,11 +267,12 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.6))
     tri = _simplex_xy(np.vstack([np.eye(3), np.eye(3)[:1]]))
     ax.plot(tri[:, 0], tri[:, 1], "k-", lw=1)
-    for name, p, off in (("rock", 0, (-0.06, -0.05)), ("paper", 1, (0.0, -0.05))):
+    # rock_paper_scissors(): 0 beats 1, 1 beats 2, 2 beats 0, i.e. paper, rock, scissors
+    for name, p, off in (("0: paper", 0, (-0.08, -0.06)), ("1: rock", 1, (-0.04, -0.06))):
         xy = _simplex_xy(np.eye(3)[p])[0]
         ax.text(xy[0] + off[0], xy[1] + off[1], name)
     top = _simplex_xy(np.eye(3)[2])[0]
-    ax.text(top[0] - 0.05, top[1] + 0.02, "scissors")
+    ax.text(top[0] + 0.03, top[1] - 0.02, "2: scissors")
     a = _simplex_xy(fixed)
     b = _simplex_xy(selfp)
     ax.plot(
@@ -290,8 +291,8 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
     ax.scatter(*a[-1], c="tab:orange", marker="o", zorder=3, label="fixed anchor, beta = 0.01")
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title("Rock-paper-scissors: WRO optima as beta goes 10 -> 0.01")
-    ax.legend(loc="upper left", fontsize=7, bbox_to_anchor=(-0.05, 1.0))
+    ax.set_title("Rock-paper-scissors: WRO optima, beta from 10 to 0.01", pad=14)
+    ax.legend(loc="upper left", fontsize=7, bbox_to_anchor=(-0.08, 1.02), frameon=False)
     # the beta -> 0 ladder of the check
     det = result.details
     ladder = det.get("ladder", [])
