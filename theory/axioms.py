@@ -19,9 +19,9 @@ which it occurs):
 *Preference consistency*:
 
 5. ``pair-locality``: ``V`` is unchanged when ``P_x[y, y']`` changes for a pair the evaluation
-   never compares (``rho_x pi_x(y) a_x(y') = rho_x pi_x(y') a_x(y) = 0``), when the responses are
-   relabelled, when a response of zero mass (in ``pi``, ``mu0`` and ``mu1``) is added, or when
-   anything at a prompt of zero weight changes.
+   never compares (``pi_x(y) a_x(y') = pi_x(y') a_x(y) = 0``), when the responses are
+   relabelled, when a response of zero mass (in ``pi``, ``mu0`` and ``mu1``) is added, when
+   anything at a prompt of zero weight changes, or when a prompt of zero weight is added.
 6. ``pair-probability``: for single-prompt point masses (model ``delta_y``, data ``delta_y'``)
    ``V`` depends only on ``p = P[y, y']``: two such instances with equal ``p`` (any ``K``, any
    other entries, ``y = y'`` allowed when ``p = 1/2``) get equal values.
@@ -416,7 +416,8 @@ def _data_prevalence(U: _Stream, M: int, K: int, d: int | None) -> Case | None:
 
 
 def _pair_locality(U: _Stream, M: int, K: int, d: int | None) -> Case | None:
-    kind = ("uncompared pair", "relabel", "add response", "zero-weight prompt")[U.index(4)]
+    kinds = ("uncompared pair", "relabel", "add response", "zero-weight prompt", "add prompt")
+    kind = kinds[U.index(len(kinds))]
     if kind == "zero-weight prompt":
         M = max(M, 2)
     P, mu0, mu1, rho = _base(U, M, K, d)
@@ -461,6 +462,20 @@ def _pair_locality(U: _Stream, M: int, K: int, d: int | None) -> Case | None:
         big[np.ix_(range(M), rest, rest)] = P
         params["new_index"] = k
         second = Side(big, grow(mu0), grow(mu1), rho, grow(pi))
+    elif kind == "add prompt":
+        k = U.index(M + 1)
+        zero = Fraction(0) if d is not None else 0.0
+        sym = bool(np.array_equal(mu0, mu1))
+        m0b = np.insert(mu0, k, _vec(U, K, d), axis=0)
+        m1b = m0b if sym else np.insert(mu1, k, _vec(U, K, d), axis=0)
+        params["new_prompt"] = k
+        second = Side(
+            np.insert(P, k, _pref(U, K, d), axis=0),
+            m0b,
+            m1b,
+            np.insert(rho, k, zero),
+            np.insert(pi, k, _vec(U, K, d), axis=0),
+        )
     else:
         x = U.index(M)
         rho = _vec(U, M, d, zero=(x,))
@@ -638,7 +653,7 @@ PROPERTIES: dict[str, Property] = {
             "pair-locality",
             "preference",
             "V unchanged by changing P on uncompared pairs, relabelling responses, adding a "
-            "zero-mass response, or changing a zero-weight prompt",
+            "zero-mass response, or changing or adding a zero-weight prompt",
             _pair_locality,
         ),
         _prop(
