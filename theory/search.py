@@ -31,8 +31,9 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+from scipy.special import log_expit
 
-from .data import PreferenceData, winner_loser_distribution
+from .data import PreferenceData, data_anchor, winner_loser_distribution
 from .errors import InvalidParameterError
 from .methods.dpo import dpo_loss
 from .methods.sft import sft_loss, sft_target
@@ -108,12 +109,16 @@ class Contest:
     ``loss(instance, pi) -> float``, ``win_rate(instance, pi) -> Number`` (exact on exact input),
     and optionally ``terms(instance, pi) -> (a, v)`` with ``loss = -sum_k a_k log v_k`` exactly
     (rational ``a_k >= 0``, ``v_k > 0``) or None when they are not rational, used to certify the
-    loss order exactly."""
+    loss order exactly; ``uses_reference`` False when the loss ignores ``pi_ref`` and ``beta``;
+    ``batch(instance, pis)`` optionally evaluates ``(losses, win_rates)`` of ``N`` float models
+    ``(N, M, K)`` at once (a fast screen; a pair it flags is re-judged one model at a time)."""
 
     name: str
     loss: Callable[[Instance, np.ndarray], float]
     win_rate: Callable[[Instance, np.ndarray], Number]
     terms: LossTerms | None = None
+    uses_reference: bool = True
+    batch: Callable[[Instance, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
 
 
 def _dpo_terms(inst: Instance, pi: np.ndarray) -> tuple[list, list] | None:
@@ -154,23 +159,53 @@ def _sft_terms(side: str) -> LossTerms:
     return terms
 
 
+def _float_parts(inst: Instance) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    d = inst.data
+    W = np.einsum("xij,xj->xi", to_float(d.P), to_float(data_anchor(d)))
+    return to_float(winner_loser_distribution(d)), W, to_float(d.rho), to_float(inst.pi_ref)
+
+
+def _dpo_batch(inst: Instance, pis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    w, W, rho, ref = _float_parts(inst)
+    d = np.log(pis) - np.log(ref)[None]
+    m = float(inst.beta) * (d[:, :, :, None] - d[:, :, None, :])
+    losses = -np.einsum("xij,nxij->n", w, log_expit(m))
+    return losses, np.einsum("x,nxk,xk->n", rho, pis, W)
+
+
+def _sft_batch(side: str) -> Callable[[Instance, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    def batch(inst: Instance, pis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        _, W, rho, _ = _float_parts(inst)
+        t = to_float(sft_target(inst.data, side))  # type: ignore[arg-type]
+        losses = -np.einsum("x,xk,nxk->n", rho, t, np.log(pis))
+        wr = np.einsum("x,nxk,xk->n", rho, pis, W)
+        return losses, (wr if side == "preferred" else -wr)
+
+    return batch
+
+
 DPO_CONTEST = Contest(
     "DPO",
     lambda inst, pi: dpo_loss(inst.data, pi, inst.pi_ref, inst.beta),
     lambda inst, pi: data_win_rate(inst.data, pi),
     _dpo_terms,
+    batch=_dpo_batch,
 )
 SFT_CONTEST = Contest(
     "SFT",
     lambda inst, pi: sft_loss(inst.data, pi, "preferred"),
     lambda inst, pi: data_win_rate(inst.data, pi),
     _sft_terms("preferred"),
+    uses_reference=False,
+    batch=_sft_batch("preferred"),
 )
 SFT_DISPREFERRED_CONTEST = Contest(
     "SFT-dispreferred",
     lambda inst, pi: sft_loss(inst.data, pi, "dispreferred"),
     lambda inst, pi: -data_win_rate(inst.data, pi),  # trained to produce losers
     _sft_terms("dispreferred"),
+    uses_reference=False,
+    batch=_sft_batch("dispreferred"),
 )
 CONTESTS = {c.name: c for c in (DPO_CONTEST, SFT_CONTEST, SFT_DISPREFERRED_CONTEST)}
 
@@ -239,6 +274,9 @@ class Witness:
     def as_dict(self) -> dict[str, Any]:
         one = self.instance.data.M == 1
         out = {"contest": self.contest, **self.instance.as_dict()}
+        if not CONTESTS[self.contest].uses_reference if self.contest in CONTESTS else False:
+            out.pop("pi_ref")
+            out.pop("beta")
         out.update(
             pi_a=self.pi_a[0] if one else self.pi_a,
             pi_b=self.pi_b[0] if one else self.pi_b,
@@ -336,6 +374,8 @@ def find_disagreement(
     """
     M, K = inst.data.M, inst.data.K
     ref = to_float(np.asarray(inst.pi_ref))
+    if contest.batch is not None:
+        return _find_batched(contest, inst, rng, tries, ref)
     for n in range(tries):
         if n % 2:
             pa, pb = random_model(rng, M, K), random_model(rng, M, K)
@@ -347,6 +387,43 @@ def find_disagreement(
         w = _judge(contest, inst, pa, pb)
         if w is not None:
             return w
+    return None
+
+
+#: Models evaluated per batch by the batched screen of :func:`find_disagreement`.
+BATCH = 64
+
+
+def _find_batched(
+    contest: Contest, inst: Instance, rng: np.random.Generator, tries: int, ref: np.ndarray
+) -> Witness | None:
+    """Screen ``2 * tries`` models in batches: sorted by win rate, a pair disagrees iff some
+    model has a higher loss than a model of lower win rate (running minimum); re-judge it."""
+    M, K = inst.data.M, inst.data.K
+    assert contest.batch is not None
+    done = 0
+    while done < 2 * tries:
+        n = min(BATCH, 2 * tries - done)
+        done += n
+        half = n // 2
+        pis = rng.dirichlet(np.ones(K), size=(n, M))
+        targets = rng.dirichlet(np.ones(K), size=(half, M))
+        t = rng.uniform(0, 4, size=(half, 1, 1))
+        z = (1 - t) * np.log(ref)[None] + t * np.log(targets)
+        z = np.exp(z - z.max(axis=2, keepdims=True))
+        pis[:half] = z / z.sum(axis=2, keepdims=True)
+        pis = np.clip(pis, 1e-300, None)
+        pis = pis / pis.sum(axis=2, keepdims=True)
+        losses, wrs = contest.batch(inst, pis)
+        order = np.argsort(wrs, kind="stable")
+        best_i = order[0]
+        for j in order[1:]:
+            if wrs[j] > wrs[best_i] and losses[j] > losses[best_i] + LOSS_TOL:
+                w = _judge(contest, inst, pis[best_i], pis[j])
+                if w is not None:
+                    return w
+            if losses[j] < losses[best_i]:
+                best_i = j
     return None
 
 
