@@ -196,10 +196,10 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
         },
         outdir / "opt_success_experiment.json",
     )
-    labels = list(dict.fromkeys(r.objective for r in runs))
+    labels = sorted(dict.fromkeys(r.objective for r in runs), key=lambda v: (v[:3] != "WRO", v))
     colours = plt.get_cmap("tab10" if len(labels) <= 10 else "tab20")
     lo = -1.0
-    fig, ax = plt.subplots(figsize=(8.5, 5.2))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 5.4), gridspec_kw={"width_ratios": [1.55, 1]})
     for k, label in enumerate(labels):
         pts = np.array([(r.success, r.win_rate) for r in runs if r.objective == label])
         inside = pts[:, 0] >= lo
@@ -224,11 +224,11 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
                 )
     stats = result.details.get("statistics", {})
     if stats:
-        s, o, w = stats["success"], stats["objective"], stats["wro"]
+        succ, objc = stats["success"]["r2"], stats["objective"]["r2"]
+        word = "MORE" if succ >= objc else "LESS"
         ax.set_title(
-            f"opt-success: R$^2$(success) = {s['r2']:.2f} [{s['low']:.2f}, {s['high']:.2f}], "
-            f"R$^2$(objective) = {o['r2']:.2f} [{o['low']:.2f}, {o['high']:.2f}], "
-            f"R$^2$(WRO) = {w['r2']:.2f}",
+            f"opt-success, {len(runs)} runs: R$^2$(success) = {succ:.2f} vs R$^2$(objective) = "
+            f"{objc:.2f}: success explains {word}",
             fontsize=9,
         )
     ax.axhline(0.5, color="grey", lw=0.8, ls=":")
@@ -236,17 +236,43 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
     ax.set_xlim(lo - 0.08, 1.08)
     ax.set_xlabel(
         "optimization success  (J(final) - J(start)) / (J(opt) - J(start))"
-        "   [< : below -1, drawn at -1]"
+        "   [< : below -1, drawn at -1]",
+        fontsize=8,
     )
     ax.set_ylabel(r"final win rate $\mathrm{WR}(\pi_{final};\ \pi_{ref})$")
     ax.legend(
-        fontsize=7,
-        loc="center left",
-        bbox_to_anchor=(1.01, 0.5),
+        fontsize=6.5,
+        loc="upper left",
         frameon=False,
-        title="objective (o WRO, s non-WRO;\n* exact optimum)",
-        title_fontsize=7,
+        title="objective (o WRO, s non-WRO; * exact optimum)",
+        title_fontsize=6.5,
     )
+    groups = [("all runs", result.details.get("statistics", {}))] + [
+        (name, st) for name, st in result.details.get("within", {}).items()
+    ]
+    bars = [
+        ("success", "success (line)"),
+        ("success_binned", "success (binned)"),
+        ("objective", "objective (one-hot)"),
+        ("wro", "WRO vs not"),
+        ("setting", "opt. setting"),
+    ]
+    width = 0.8 / len(bars)
+    for j, (key, name) in enumerate(bars):
+        xs, ys, errs = [], [], [[], []]
+        for g, (_, st) in enumerate(groups):
+            if key in st and not (key == "wro" and g > 0):
+                v = st[key]
+                xs.append(g + (j - (len(bars) - 1) / 2) * width)
+                ys.append(v["r2"])
+                errs[0].append(max(0.0, v["r2"] - v["low"]))
+                errs[1].append(max(0.0, v["high"] - v["r2"]))
+        bx.bar(xs, ys, width, yerr=errs, capsize=2, label=name, color=f"C{j}")
+    bx.set_xticks(range(len(groups)), [g for g, _ in groups], fontsize=8)
+    bx.set_ylim(0, 1)
+    bx.set_ylabel("R$^2$ of final win rate (95% bootstrap)")
+    bx.set_title("variance of the final win rate explained by ...", fontsize=9)
+    bx.legend(fontsize=7, frameon=False)
     fig.tight_layout()
     path = outdir / "opt_success_scatter.png"
     fig.savefig(path, dpi=120)
