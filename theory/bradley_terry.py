@@ -20,9 +20,10 @@ rewards go to ``+inf`` (:func:`comparison_graph` gives the direction).  Determin
 consistent with an order are the typical case (THEORY.md, DPO).
 
 The fit is a damped Newton method with a Cholesky solve of the (grounded) Hessian; its
-certificate is ``gradient_norm = max_i |g_i|`` at the returned rewards, which is at most
-:data:`GRAD_TOL` times the total weight of each component on convergence.  Rewards are normalised
-to mean zero on each weakly connected component and are 0 for responses in no comparison.
+certificate is ``gradient_norm = max_i |g_i|`` at the returned rewards; on convergence each
+``|g_i|`` is at most :data:`GRAD_TOL` times response ``i``'s total comparison weight.  Rewards
+are normalised to mean zero on each weakly connected component and are 0 for responses in no
+comparison.
 Rewards are irrational in general, so the fit is in floats; exact inputs are converted.
 """
 
@@ -62,7 +63,9 @@ __all__ = [
     "winner_loser_counts",
 ]
 
-#: Convergence: stop when ``max_i |g_i| <= GRAD_TOL * (total weight of the component)``.
+#: Convergence: stop when ``|g_i| <= GRAD_TOL * sum_j (w[i, j] + w[j, i])`` for every response
+#: (each response's gradient is small relative to its own comparison weight, so rarely compared
+#: responses are fitted as accurately as common ones).
 GRAD_TOL = 1e-12
 #: Newton iterations allowed per component before giving up (the certificate then says how far).
 MAX_ITER = 200
@@ -276,7 +279,7 @@ def _newton(W: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray, np.nd
     n_inst, k, _ = W.shape
     NW = W + np.swapaxes(W, 1, 2)
     wins = W.sum(axis=2)
-    thresh = tol * W.sum(axis=(1, 2))
+    thresh = tol * NW.sum(axis=2)  # per response: tol times its total comparison weight
     r = np.zeros((n_inst, k))
 
     def grad(rr: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -291,7 +294,7 @@ def _newton(W: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray, np.nd
     it = 0
     while True:
         gnorm = np.abs(g).max(axis=1)
-        active = gnorm > thresh
+        active = np.any(np.abs(g) > thresh, axis=1)
         if not active.any() or it >= max_iter:
             break
         it += 1
@@ -414,7 +417,7 @@ def fit_bradley_terry(
     """The rewards ``r`` maximising ``sum_{i != j} w[i, j] log sigmoid(r_i - r_j)`` (one prompt).
 
     ``w`` ``(K, K)``: ``w[i, j] >= 0`` the probability or count of "``i`` beat ``j``" (diagonal
-    ignored).  Converges when ``max|grad| <= tol * (total weight)`` per weakly connected component.
+    ignored).  Converges when ``|g_i| <= tol * sum_j (w[i, j] + w[j, i])`` for every response.
     Raises :class:`~theory.errors.NoMaximumLikelihoodError` (naming a dominating group, with the
     graph and a divergence direction attached) when the MLE does not exist.  Implements the
     Bradley-Terry fit of RLHF (THEORY.md).
