@@ -10,10 +10,10 @@ so the RLHF objective ``E_pi[r] - beta KL(pi || pi_ref)`` equals the logit-WRO o
 Each instance draws ``K`` in 2..8, rewards ``r ~ N(0, 2^2)``, a data distribution
 ``(mu0, mu1)`` of full support (``mu0 != mu1`` half the time), an anchor ``q`` (some zeros), two
 models, ``pi_ref`` and ``beta`` (including 0).  Instances of one ``K`` and ``beta`` are the
-prompts of
-one :class:`theory.data.PreferenceData`, so :func:`theory.wro.rlhf_policy` fits the Bradley-Terry
-reward by maximum likelihood for all of them at once.  Checked per instance: (1) the MLE recovers
-``r`` up to a constant; (2) the identity above through :func:`theory.wro.wro_objective_per_prompt`;
+prompts of one :class:`theory.data.PreferenceData`, so :func:`theory.wro.rlhf_policy` fits the
+Bradley-Terry reward by maximum likelihood for all of them at once.  Checked per instance:
+(1) the MLE recovers ``r`` up to a constant; (2) the identity above through
+:func:`theory.wro.wro_objective_per_prompt`;
 (3) ``RLHF objective - logit-WRO objective`` is the same number ``E_q[r]`` for both models;
 (4) the RLHF policy equals :func:`theory.wro.wro_optimum` with ``h = logit`` and anchor ``q``
 (beta > 0: the models; beta = 0: the argmax sets).
