@@ -56,6 +56,8 @@ _SUPPORT_TOL = 1e-9
 _IPM_MAX_ITER = 100
 #: Largest denominator used to round free unknowns of a non-unique exact maximal lottery.
 _ROUND_DENOMINATOR = 10**6
+#: Gondzio centrality correctors per interior-point iteration (each costs one extra solve).
+_CORRECTORS = 2
 #: Complementarity below which the interior point starts guessing the support and polishing.
 _POLISH_MU = 1e-4
 #: Residual below which Newton also accepts steps that shrink the residual (phi is then
@@ -178,6 +180,18 @@ def _ipm_lcp(A: np.ndarray) -> np.ndarray:
         dx = solve(rhs)
         dw = np.einsum("nij,nj->ni", Ma, dx)
         alpha = np.minimum(1.0, 0.995 * np.minimum(_step(xa, dx), _step(wa, dw)))
+        smu = (sigma * mu)[:, None]
+        for _corr in range(_CORRECTORS):  # Gondzio's centrality correctors (one solve each)
+            a_t = np.minimum(1.0, 1.5 * alpha + 0.1)[:, None]
+            v = (xa + a_t * dx) * (wa + a_t * dw)
+            r = np.maximum(np.clip(v, 0.1 * smu, 10.0 * smu) - v, -10.0 * smu)
+            dx2 = dx + solve(r / xa)
+            dw2 = np.einsum("nij,nj->ni", Ma, dx2)
+            alpha2 = np.minimum(1.0, 0.995 * np.minimum(_step(xa, dx2), _step(wa, dw2)))
+            take = alpha2 >= alpha + 0.1 * (a_t[:, 0] - alpha)
+            if not np.any(take):
+                break
+            dx[take], dw[take], alpha[take] = dx2[take], dw2[take], alpha2[take]
         x[active] = xa + alpha[:, None] * dx
         w[active] = wa + alpha[:, None] * dw
         # candidates: the normalised iterate and its support polish
