@@ -41,7 +41,7 @@ from theory.evaluations import (
     h_win_rate_evaluation,
     random_increasing_h,
 )
-from theory.hfuncs import H_REGISTRY, HFunction
+from theory.hfuncs import H_REGISTRY, HFunction, apply_h
 from theory.simplex import random_model
 
 from .registry import CheckContext, CheckResult, Claim
@@ -176,6 +176,7 @@ def check(ctx: CheckContext) -> CheckResult:
             "max_disagreement": gap,
             "grid": rec.grid.tolist(),
             "recovered": rec.values.tolist(),
+            "true_h": apply_h(h, rec.grid).tolist(),
         }
         rows.append(row)
         exact_gap_ok = gap == 0.0 if rational else gap <= TOL
@@ -209,6 +210,10 @@ def check(ctx: CheckContext) -> CheckResult:
     )
 
 
+def _short(v: Any) -> str:
+    return str(v) if isinstance(v, Fraction) else f"{float(v):.3g}"
+
+
 def figure(result: CheckResult, outdir: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
@@ -222,12 +227,16 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
     for ax, row in zip(axes.ravel(), rows, strict=False):
         g = np.asarray(row["grid"], dtype=float)
         v = np.asarray(row["recovered"], dtype=float)
-        ax.plot(g, v, lw=1.5)
+        ax.plot(g, v, lw=2.5, alpha=0.5, label="recovered V(probe(p))")
+        ax.plot(g, np.asarray(row["true_h"], dtype=float), "k--", lw=1, label="h it was built from")
+        if ax is axes.ravel()[0]:
+            ax.legend(fontsize=6, loc="lower right")
         ax.set_title(f"{row['evaluation'][:38]}", fontsize=7)
         ax.text(
             0.03,
             0.95,
-            f"max err {row['recovery_max_error']:.0e}\nh(0) = {row['h(0)']}, h(1) = {row['h(1)']}",
+            f"max err {row['recovery_max_error']:.0e}\n"
+            f"h(0) = {_short(row['h(0)'])}, h(1) = {_short(row['h(1)'])}",
             transform=ax.transAxes,
             fontsize=6,
             va="top",
