@@ -56,6 +56,7 @@ __all__ = [
     "dpo_weights",
     "dpo_loss",
     "dpo_loss_from_weights",
+    "dpo_loss_from_log_probs",
     "dpo_sampled_loss",
     "dpo_implicit_reward",
     "dpo_logit_gradient",
@@ -163,6 +164,42 @@ def dpo_loss_from_weights(w: Any, pi: Any, pi_ref: Any, beta: Any = 1) -> float:
             f"pi[{x}, {i}] = pi[{x}, {j}] = 0 but the data compares {i} with {j}: the DPO margin "
             "is undefined"
         )
+    with np.errstate(invalid="ignore"):
+        margin = b * (di - dj)
+    if np.any(margin == -np.inf):
+        return float("inf")
+    return total - float(np.sum(W[xs, ii, jj] * log_expit(margin)))
+
+
+def dpo_loss_from_log_probs(w: Any, log_pi: Any, pi_ref: Any, beta: Any = 1) -> float:
+    """:func:`dpo_loss_from_weights` with the model given by its log-probabilities ``log_pi``
+    ``(M, K)`` (float; ``-inf`` for zero mass), for models too peaked to store as probabilities.
+
+    >>> w = [[[0, Fraction(1, 2)], [Fraction(1, 2), 0]]]
+    >>> round(dpo_loss_from_log_probs(w, np.log([[0.5, 0.5]]), [[Fraction(1, 2)] * 2]), 6)
+    0.693147
+    """
+    w_arr = to_float(as_array(w, name="w"))
+    lp = np.asarray(log_pi, dtype=np.float64)
+    if w_arr.ndim != 3 or lp.shape != w_arr.shape[:2]:
+        raise ShapeMismatchError(
+            f"w has shape {w_arr.shape}, log_pi {lp.shape}: expected (M, K, K), (M, K)"
+        )
+    M, K = lp.shape
+    b = float(_check_beta(beta))
+    ref = validate_model(pi_ref, name="pi_ref", K=K)
+    idx = np.arange(K)
+    W = w_arr.copy()
+    W[:, idx, idx] = 0.0
+    compared = (W.sum(axis=2) + W.sum(axis=1)) > 0
+    log_ref = _log_ratio(ref, np.ones_like(to_float(ref)), np.zeros_like(compared))  # log pi_ref
+    _log_ratio(ref, ref, compared)  # raises if pi_ref is 0 on a compared response
+    d = lp - log_ref
+    total = float(w_arr[:, idx, idx].sum() * np.log(2.0))
+    xs, ii, jj = np.nonzero(W > 0)
+    di, dj = d[xs, ii], d[xs, jj]
+    if np.any(np.isneginf(di) & np.isneginf(dj)):
+        raise SupportMismatchError("log_pi is -inf on both responses of a compared pair")
     with np.errstate(invalid="ignore"):
         margin = b * (di - dj)
     if np.any(margin == -np.inf):
@@ -344,6 +381,24 @@ class DPOMinimizerSet:
         if kinds == {True}:
             return np.stack(rows)
         return np.stack([to_float(r) for r in rows])
+
+    def path_log(self, t: float) -> np.ndarray:
+        """``log pi_t`` for :meth:`path` (float ``(M, K)``), exact in floats even where ``pi_t``
+        itself underflows to 0 (far along the path); ``-inf`` nowhere on compared responses."""
+        b = float(self.beta)
+        ref = to_float(self.pi_ref)
+        out = np.full(ref.shape, -np.inf)
+        for x in range(self.M):
+            comps, free = self.components[x], self.free[x]
+            n = len(comps) + len(free)
+            for comp in comps:
+                logits = (
+                    np.log(ref[x, comp]) + (self.rewards[x, comp] + t * self.direction[x, comp]) / b
+                )
+                out[x, comp] = logits - np.logaddexp.reduce(logits) - np.log(n)
+            for y in free:
+                out[x, y] = -np.log(n)
+        return out
 
     def path(self, t: float) -> np.ndarray:
         """When no minimizer exists: ``pi_t`` proportional (per weak component, with the

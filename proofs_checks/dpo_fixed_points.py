@@ -1,0 +1,329 @@
+"""DPO-fixed-points: the DPO minimizer set is as described (THEORY.md, DPO).
+
+Instances cycle through four cases:
+
+* **full**: ``mu0 = mu1`` of full support and ``P`` Bradley-Terry: the set is one model and it
+  equals the RLHF optimum :func:`theory.wro.rlhf_policy` (float, to :data:`TOL`); every other
+  instance of this case is exact with ``beta = 1``, where the minimizer is exact and must equal
+  ``pi_ref * s / Z`` with ``s`` the strengths of ``P`` (:func:`theory.bradley_terry_strengths`,
+  an independent computation), with ``==``;
+* **partial**: random families, zeros in ``mu0``/``mu1``, ``mu0 != mu1`` half the time: members
+  of the set (random component weights and free masses) all attain ``min_loss`` and have a zero
+  logit gradient (KKT, :data:`GRAD_TOL`); random models never do better; every member's win rate
+  lies in ``[worst, best]``; the range equals scipy's ``linprog`` on the LP in ``(t, u)`` (an
+  independent solver, on every tenth instance); with free responses the worst is at most the
+  worst free response's ``W_q`` (arbitrarily bad models minimize the loss);
+* **no minimizer**: deterministic labels (a total order, or random 0/1 entries): the MLE does not
+  exist exactly when the set reports none; along the reported direction the loss strictly falls
+  and stays above the reported infimum, which it approaches;
+* **sampled**: a dataset of 10..80 comparisons: the same checks on the empirical weights, with
+  the per-comparison loss :func:`theory.methods.dpo.dpo_sampled_loss` as the second computation.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linprog
+
+from theory import (
+    bradley_terry_strengths,
+    random_bradley_terry,
+    random_preference_data,
+    to_float,
+    total_order,
+)
+from theory.bradley_terry import mle_exists
+from theory.data import PreferenceData, data_anchor, sample_dataset
+from theory.methods.dpo import (
+    dpo_logit_gradient,
+    dpo_loss,
+    dpo_loss_from_log_probs,
+    dpo_loss_from_weights,
+    dpo_minimizers,
+    dpo_sampled_loss,
+    dpo_weights,
+    dpo_win_rate_range,
+)
+from theory.simplex import random_distribution, random_model
+from theory.wro import rlhf_policy
+
+from .registry import CheckContext, CheckResult, Claim, Smallest
+
+#: Agreement of float losses, win rates and models that are equal in exact arithmetic.
+TOL = 1e-8
+#: Largest logit-gradient norm accepted at a minimizer.
+GRAD_TOL = 1e-7
+MAX_K = 6
+BETAS = (0.1, 0.5, 1.0, 2.0)
+#: Points of the no-minimizer path.
+PATH_T = (0.0, 1.0, 2.0, 4.0, 8.0)
+FAR_T = 60.0
+
+
+def _rel(a: float, b: float) -> float:
+    return abs(a - b) / max(1.0, abs(b))
+
+
+def _members(S, rng: np.random.Generator, n: int) -> list[np.ndarray]:
+    out = []
+    for _ in range(n):
+        t = [rng.dirichlet(np.ones(len(S.nus[x]) + len(S.free[x]))) for x in range(S.M)]
+        tt = [v[: len(S.nus[x])] for x, v in enumerate(t)]
+        uu = [v[len(S.nus[x]) :] for x, v in enumerate(t)]
+        out.append(to_float(S.point(tt, uu)))
+    return out
+
+
+def _lp_range(S, P: np.ndarray, q: np.ndarray, rho: np.ndarray) -> tuple[float, float]:
+    """The LP over (t, u) solved by scipy (independent of the vertex enumeration)."""
+    c, blocks = [], []
+    for x in range(S.M):
+        Wq = P[x] @ q[x]
+        vals = [float(to_float(nu) @ Wq) for nu in S.nus[x]] + [float(Wq[y]) for y in S.free[x]]
+        c.extend(rho[x] * v for v in vals)
+        blocks.append(len(vals))
+    A = np.zeros((S.M, len(c)))
+    start = 0
+    for x, k in enumerate(blocks):
+        A[x, start : start + k] = 1.0
+        start += k
+    out = []
+    for sign in (-1.0, 1.0):
+        res = linprog(sign * np.array(c), A_eq=A, b_eq=np.ones(S.M), bounds=(0, None))
+        out.append(sign * res.fun)
+    return out[0], out[1]
+
+
+def _check_set(S, loss_of, data: PreferenceData | None, w: np.ndarray, ref, beta, rng, n, fails):
+    """Checks shared by the partial and sampled cases (the set exists)."""
+    members = _members(S, rng, 3)
+    for pi in members:
+        val = loss_of(pi)
+        if _rel(val, S.min_loss) > TOL:
+            fails.append(("member attains min_loss", {"loss": val, "min_loss": S.min_loss}))
+        g = dpo_logit_gradient(to_float(w), np.log(pi), np.log(to_float(ref)), float(beta))
+        if np.max(np.abs(g)) > GRAD_TOL:
+            fails.append(("zero gradient at a member", {"gradient": float(np.max(np.abs(g)))}))
+    M, K = w.shape[0], w.shape[1]
+    for _ in range(3):
+        other = random_model(rng, M, K)
+        if loss_of(other) < S.min_loss - TOL * max(1.0, abs(S.min_loss)):
+            fails.append(("no model beats min_loss", {"pi": other, "loss": loss_of(other)}))
+    if data is None:
+        return None
+    q = data_anchor(data)
+    R = dpo_win_rate_range(S, data.P, q, data.rho)
+    Pf, qf, rf = to_float(data.P), to_float(q), to_float(data.rho)
+    for pi in members:
+        wr = float(rf @ np.einsum("xi,xij,xj->x", pi, Pf, qf))
+        if not (float(R.worst) - TOL <= wr <= float(R.best) + TOL):
+            fails.append(("member win rate within [worst, best]", {"wr": wr, "range": R}))
+    if n % 10 == 0:
+        best, worst = _lp_range(S, Pf, qf, rf)
+        if abs(best - float(R.best)) > TOL or abs(worst - float(R.worst)) > TOL:
+            fails.append(
+                ("range = scipy linprog", {"ours": (R.best, R.worst), "lp": (best, worst)})
+            )
+    for x in range(data.M):
+        if len(S.free[x]):
+            Wq = Pf[x] @ qf[x]
+            worst_free = min(Wq[y] for y in S.free[x])
+            vals = [float(v) for _, v in R.vertex_values[x]]
+            if min(vals) > worst_free + TOL:
+                fails.append(("worst <= worst free response", {"x": x}))
+    return R
+
+
+def _case_full(rng: np.random.Generator, n: int, fails: list) -> dict[str, Any]:
+    K = int(rng.integers(2, MAX_K + 1))
+    exact = n % 8 == 0
+    P = random_bradley_terry(rng, K, exact=exact)
+    mu = random_distribution(rng, K, exact=exact)
+    ref = random_distribution(rng, K, exact=exact)[None]
+    beta = Fraction(1) if exact else float(rng.choice(BETAS))
+    data = PreferenceData(P=P, mu0=mu)
+    S = dpo_minimizers(data, ref, beta)
+    if not S.is_point:
+        fails.append(("full support + BT: a single minimizer", {"P": P, "mu": mu}))
+        return {}
+    pi = S.point()
+    rl = rlhf_policy(data, float(beta), to_float(ref)).pi
+    if np.max(np.abs(to_float(pi) - to_float(rl))) > TOL:
+        fails.append(("DPO minimizer = RLHF optimum", {"P": P, "mu": mu, "dpo": pi, "rlhf": rl}))
+    if exact:
+        s = bradley_terry_strengths(P)
+        target = ref[0] * s / sum(ref[0] * s)
+        if not all(S.exact_parts[0]) or not np.all(pi[0] == target):
+            fails.append(
+                ("exact minimizer = pi_ref s / Z", {"P": P, "dpo": pi, "expected": target})
+            )
+    if _rel(dpo_loss(data, pi, ref, beta), S.min_loss) > TOL:
+        fails.append(("minimizer attains min_loss", {"P": P}))
+    return {"exact": exact}
+
+
+def _case_partial(rng: np.random.Generator, n: int, fails: list) -> dict[str, Any]:
+    K = int(rng.integers(2, MAX_K + 1))
+    M = 1 if n % 3 else 2
+    family = str(rng.choice(["bradley_terry", "general", "cyclic"]))
+    data = random_preference_data(rng, M, K, family=family, symmetric=bool(n % 2), zeros=True)
+    ref = random_model(rng, M, K)
+    beta = float(rng.choice(BETAS))
+    w = dpo_weights(data)
+    S = dpo_minimizers(data, ref, beta)
+    exists = all(mle_exists(np.array(to_float(w[x]))) for x in range(M))
+    if exists != S.exists:
+        fails.append(("exists iff the MLE exists", {"P": data.P}))
+        return {}
+    if not S.exists:
+        return {"no_min": True}
+    R = _check_set(S, lambda pi: dpo_loss(data, pi, ref, beta), data, w, ref, beta, rng, n, fails)
+    has_free = any(len(f) for f in S.free)
+    return {"free": has_free, "spread": float(R.best) - float(R.worst) if R else 0.0}
+
+
+def _deterministic_data(rng: np.random.Generator, K: int) -> PreferenceData:
+    if rng.integers(2):
+        P = total_order(K, rng.permutation(K), exact=False)
+    else:
+        P = np.full((K, K), 0.5)
+        for i in range(K):
+            for j in range(i + 1, K):
+                P[i, j] = float(rng.integers(2))
+                P[j, i] = 1.0 - P[i, j]
+    return PreferenceData(P=P, mu0=random_distribution(rng, K))
+
+
+def _case_no_minimizer(rng: np.random.Generator, n: int, fails: list) -> dict[str, Any]:
+    K = int(rng.integers(2, MAX_K + 1))
+    data = _deterministic_data(rng, K)
+    ref = random_model(rng, 1, K)
+    beta = float(rng.choice(BETAS))
+    S = dpo_minimizers(data, ref, beta)
+    exists = mle_exists(to_float(dpo_weights(data))[0])
+    if exists != S.exists:
+        fails.append(("exists iff the MLE exists", {"P": data.P}))
+        return {}
+    if S.exists:  # a deterministic cyclic tournament can be strongly connected
+        return {"cyclic_deterministic": True}
+    w = dpo_weights(data)
+    losses = [dpo_loss_from_log_probs(w, S.path_log(t), ref, beta) for t in PATH_T]
+    far = dpo_loss_from_log_probs(w, S.path_log(FAR_T), ref, beta)
+    if abs(dpo_loss(data, S.path(PATH_T[1]), ref, beta) - losses[1]) > TOL:
+        fails.append(("log-prob and prob paths agree", {"P": data.P}))
+    if not all(a > b for a, b in zip(losses, losses[1:], strict=False)):
+        fails.append(("loss strictly falls along the direction", {"P": data.P, "losses": losses}))
+    if min(losses) <= S.min_loss:
+        fails.append(("loss stays above the infimum", {"P": data.P, "losses": losses}))
+    if far - S.min_loss > 1e-6:
+        fails.append(("loss approaches the infimum", {"P": data.P, "far": far, "inf": S.min_loss}))
+    return {"path": losses, "inf": S.min_loss}
+
+
+def _case_sampled(rng: np.random.Generator, n: int, fails: list) -> dict[str, Any]:
+    K = int(rng.integers(2, MAX_K + 1))
+    data = random_preference_data(rng, 1, K, symmetric=bool(n % 2))
+    ds = sample_dataset(data, int(rng.integers(10, 81)), rng)
+    ref = random_model(rng, 1, K)
+    beta = float(rng.choice(BETAS))
+    S = dpo_minimizers(ds, ref, beta)
+    w = dpo_weights(ds)
+    if S.exists != mle_exists(to_float(w)[0]):
+        fails.append(("exists iff the MLE exists (sample)", {}))
+        return {}
+    if not S.exists:
+        return {"no_min": True}
+    for pi in _members(S, rng, 2):
+        a, b = dpo_sampled_loss(ds, pi, ref, beta), dpo_loss_from_weights(w, pi, ref, beta)
+        if _rel(a, b) > TOL:
+            fails.append(("sampled loss = loss on empirical weights", {"a": a, "b": b}))
+    _check_set(S, lambda pi: dpo_sampled_loss(ds, pi, ref, beta), None, w, ref, beta, rng, n, fails)
+    return {"free": any(len(f) for f in S.free)}
+
+
+CASES = (_case_full, _case_partial, _case_no_minimizer, _case_sampled)
+
+
+def check(ctx: CheckContext) -> CheckResult:
+    rng = ctx.rng
+    worst = Smallest()
+    counts = {c.__name__[6:]: 0 for c in CASES}
+    exact_full = free_sets = no_min = path_checked = 0
+    spreads: list[float] = []
+    paths: list[tuple[list[float], float]] = []
+    for n in range(ctx.instances):
+        case = CASES[n % len(CASES)]
+        fails: list = []
+        info = case(rng, n, fails)
+        counts[case.__name__[6:]] += 1
+        exact_full += bool(info.get("exact"))
+        free_sets += bool(info.get("free"))
+        no_min += bool(info.get("no_min")) or "path" in info
+        path_checked += "path" in info
+        if "spread" in info and info.get("free"):
+            spreads.append(info["spread"])
+        if "path" in info and len(paths) < 30:
+            paths.append((info["path"], info["inf"]))
+        for name, value in fails:
+            worst.offer((n,), {"case": case.__name__[6:], "property": name, "value": value})
+        ctx.progress(n + 1)
+    found = worst.value is not None
+    observed = (
+        f"{worst.count} violations; first: {worst.value['case']}: {worst.value['property']}"
+        if found
+        else f"all properties held: {counts['full']} full-support BT instances equal to the RLHF "
+        f"optimum ({exact_full} exact with ==), {counts['partial']} partial-support and "
+        f"{counts['sampled']} sampled sets (members at the minimum, zero gradient, win-rate range "
+        f"= linprog; {free_sets} with free responses, median best-worst spread "
+        f"{np.median(spreads) if spreads else 0:.3f}), {no_min} instances without a minimizer "
+        f"reported as such ({path_checked} deterministic ones: loss strictly falling towards the "
+        "infimum along the reported direction)"
+    )
+    return CheckResult(
+        observed=observed,
+        instances=ctx.instances,
+        found=found,
+        counterexample=worst.value,
+        details={"counts": counts, "spreads": spreads[:3000], "paths": paths},
+    )
+
+
+def figure(result: CheckResult, outdir: Path) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+    ax = axes[0]
+    for losses, inf in result.details.get("paths", []):
+        ax.plot(PATH_T, np.array(losses) - inf, "-o", ms=2, lw=0.8, alpha=0.6)
+    ax.set_yscale("log")
+    ax.set_xlabel("t along the reported direction")
+    ax.set_ylabel("loss - infimum")
+    ax.set_title("no minimizer: the loss keeps falling", fontsize=10)
+    ax = axes[1]
+    ax.hist(np.array(result.details.get("spreads", []), dtype=float), bins=40)
+    ax.set_xlabel("best - worst win rate over the minimizer set")
+    ax.set_ylabel("instances with free responses")
+    ax.set_title("partial support: minimizers differ in win rate", fontsize=10)
+    fig.tight_layout()
+    path = outdir / "dpo_fixed_points.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return [path]
+
+
+CLAIM = Claim(
+    id="DPO-fixed-points",
+    statement=(
+        "the minimizer set as described; equals RLHF when data has full support and P is BT; "
+        "contains arbitrarily bad models under partial support; no minimizer when the MLE does "
+        "not exist"
+    ),
+    expected="holds",
+    check=check,
+    figure=figure,
+    default_instances=5000,
+)
