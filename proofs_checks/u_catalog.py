@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import math
+import textwrap
 import zlib
 from fractions import Fraction
 from pathlib import Path
@@ -169,7 +170,7 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
     names = [n for n, w in witnesses.items() if w is not None]
     cols = 4
     rows = math.ceil(len(names) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 4.6 * rows))
     for ax in axes.ravel()[len(names) :]:
         ax.axis("off")
     for ax, name in zip(axes.ravel(), names, strict=False):
@@ -188,15 +189,24 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
         ax2.set_ylim(0, 1.15)
         ax2.tick_params(axis="y", labelsize=6, colors="#4f81bd")
         rel = "=" if w.relation == "=" else "<"
-        ax.set_title(f"{name}\nbreaks {w.property} (needs lhs {rel} rhs)", fontsize=8)
+        ax.set_title(
+            f"{name}\nbreaks {w.property}: needs lhs {rel} rhs\n"
+            f"evaluation {_fmt(w.value_lhs)} vs {_fmt(w.value_rhs)} (fails); "
+            f"win rate {_fmt(wr[0])} vs {_fmt(wr[1])} (holds)",
+            fontsize=7.5,
+        )
         ax.set_xlabel("evaluation (red)      win rate (blue)", fontsize=7)
-        lines = describe(w)[1:-1]
+        lines = [
+            piece
+            for line in describe(w)[1:-1]
+            for piece in textwrap.wrap(line, 62, subsequent_indent="    ")
+        ]
         ax.text(
-            0.02,
-            -0.42,
-            "\n".join(s[:70] for s in lines[:4]),
+            0.0,
+            -0.30,
+            "\n".join(lines[:9]),
             transform=ax.transAxes,
-            fontsize=5.5,
+            fontsize=6,
             va="top",
             family="monospace",
         )
@@ -205,7 +215,7 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
         "instance keeps the relation the evaluation (red) breaks",
         fontsize=10,
     )
-    fig.tight_layout(h_pad=4.0)
+    fig.tight_layout(h_pad=6.0, rect=(0, 0, 1, 0.975))
     path = outdir / "u_catalog_counterexamples.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
