@@ -31,7 +31,7 @@ from theory.errors import (
     ShapeMismatchError,
 )
 from theory.preferences import (
-    bradley_terry,
+    bradley_terry_matrix,
     bradley_terry_from_strengths,
     random_preference_matrix,
     total_order,
@@ -105,7 +105,7 @@ def test_golden_bradley_terry_recovery_population():
 def test_population_recovery_with_asymmetric_sampling():
     rng = np.random.default_rng(3)
     r = rng.normal(size=5)
-    P = bradley_terry(r)
+    P = bradley_terry_matrix(r)
     mu0 = rng.dirichlet(np.ones(5))
     mu1 = rng.dirichlet(np.ones(5))
     D = PreferenceData(P=P, mu0=mu0, mu1=mu1)
