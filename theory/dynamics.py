@@ -28,10 +28,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.special import log_expit
 
 from .data import PreferenceData, data_anchor, sample_dataset
 from .errors import InvalidParameterError, ShapeMismatchError
-from .methods.dpo import dpo_logit_gradient, dpo_loss_from_weights, dpo_weights
+from .methods.dpo import dpo_logit_gradient, dpo_weights
 from .numbers import Number, common_kind, half_of, is_exact, to_float
 from .preferences import validate_preference_matrix
 from .simplex import validate_distribution
@@ -127,16 +128,24 @@ def iterated_sft(P: Any, mu: Any, steps: int) -> IteratedSFT:
     else:  # in log space, so that mass going to 0 never underflows into a false fixed point
         with np.errstate(divide="ignore"):
             logs = [np.log(mu_arr)]
+        with np.errstate(divide="ignore"):
+            log_P = np.log(P_arr)
         for _ in range(steps):
-            pi = models[-1]
-            with np.errstate(divide="ignore"):
-                nxt = logs[-1] + np.log(2 * (P_arr @ pi))
+            # log W(y) = logsumexp_j (log P[y, j] + log pi(j)): no underflow to log 0
+            lw = np.logaddexp.reduce(log_P + logs[-1][None, :], axis=1)
+            lw = lw - np.logaddexp.reduce(logs[-1])
+            nxt = logs[-1] + np.log(2.0) + lw
             nxt = nxt - np.max(nxt)
             logs.append(nxt)
             p = np.exp(nxt)
             models.append(p / p.sum())
-    wr = [win_rate(P_arr, m, mu_arr) for m in models]
-    gains = [win_rate(P_arr, models[t + 1], models[t]) - half_of(P_arr) for t in range(steps)]
+    if is_exact(mu_arr):
+        wr = [win_rate(P_arr, m, mu_arr) for m in models]
+        gains = [win_rate(P_arr, models[t + 1], models[t]) - half_of(P_arr) for t in range(steps)]
+    else:  # validated once above; the bilinear forms in one pass
+        Ms = np.stack(models)
+        wr = (Ms @ (P_arr @ mu_arr)).tolist()
+        gains = (np.einsum("ti,ij,tj->t", Ms[1:], P_arr, Ms[:-1]) - 0.5).tolist()
     leaders = np.array([int(np.argmax(lg)) for lg in logs])
     return IteratedSFT(np.stack(models), wr, gains, leaders, np.stack(logs))
 
@@ -172,6 +181,8 @@ def checkpoint_path(
     """Full-batch gradient descent on the DPO loss of ``n_train`` sampled comparisons (tabular
     logits from ``pi_ref``), recording every step's model, training and held-out DPO losses
     (``n_heldout`` fresh comparisons), population loss and win rate against the data anchor.
+    The losses of all checkpoints are evaluated in one batched pass (the same formula as
+    :func:`theory.methods.dpo.dpo_loss_from_weights`; the tests compare the two).
 
     >>> from fractions import Fraction
     >>> D = PreferenceData(P=[[0.5, 0.7], [0.3, 0.5]], mu0=[0.5, 0.5])
@@ -190,18 +201,20 @@ def checkpoint_path(
     anchor = to_float(data_anchor(data))
     P, rho = to_float(data.P), to_float(data.rho)
     z = log_ref.copy()
-    models, tl, hl, pl, wr = [], [], [], [], []
+    logs = []
     for t in range(steps + 1):
-        pi = np.exp(z - np.logaddexp.reduce(z, axis=1, keepdims=True))
-        pi = pi / pi.sum(axis=1, keepdims=True)
-        models.append(pi)
-        tl.append(dpo_loss_from_weights(w_train, pi, ref, beta))
-        hl.append(dpo_loss_from_weights(w_held, pi, ref, beta))
-        pl.append(dpo_loss_from_weights(w_pop, pi, ref, beta))
-        wr.append(float(rho @ np.einsum("xi,xij,xj->x", pi, P, anchor)))
+        logs.append(z - np.logaddexp.reduce(z, axis=1, keepdims=True))
         if t < steps:
             z = z - learning_rate * dpo_logit_gradient(w_train, z, log_ref, beta)
-    return Checkpoints(np.stack(models), np.array(tl), np.array(hl), np.array(pl), np.array(wr))
+    L = np.stack(logs)  # (T + 1, M, K) log-probabilities
+    models = np.exp(L)
+    d = L - log_ref[None]
+    logsig = log_expit(beta * (d[:, :, :, None] - d[:, :, None, :]))
+    tl = -np.einsum("xij,txij->t", w_train, logsig)
+    hl = -np.einsum("xij,txij->t", w_held, logsig)
+    pl = -np.einsum("xij,txij->t", w_pop, logsig)
+    wr = np.einsum("x,txi,xij,xj->t", rho, models, P, anchor)
+    return Checkpoints(models, tl, hl, pl, wr)
 
 
 @dataclass(frozen=True)
