@@ -222,3 +222,37 @@ def test_rlhf_from_samples_and_no_mle():
         rlhf_policy(order, 1.0)
     with pytest.raises(NoMaximumLikelihoodError):
         rlhf_policy(sample_dataset(order, 100, rng), 1.0)
+
+
+def _broken_optimum(real):
+    """A wrong solver: the closed form at twice the requested beta."""
+
+    def wrong(P, anchor, beta=0, pi_ref=None, h="identity", rho=None):
+        if isinstance(anchor, str) or not beta:
+            return real(P, anchor, beta, pi_ref, h, rho)
+        return real(P, anchor, 2 * beta, pi_ref, h, rho)
+
+    return wrong
+
+
+@pytest.mark.parametrize("module", ["wro_closed_form", "wro_consistency", "rlhf_is_wro"])
+def test_claim_checks_detect_a_wrong_solver(module, monkeypatch):
+    import importlib
+
+    from proofs_checks.registry import CheckContext
+
+    mod = importlib.import_module(f"proofs_checks.{module}")
+    monkeypatch.setattr(mod, "wro_optimum", _broken_optimum(mod.wro_optimum))
+    if module == "wro_consistency":  # make the wrong solver the one consulted at beta = 0 too
+        real = mod.wro_optimum
+
+        def worse(P, anchor, beta=0, pi_ref=None, h="identity", rho=None):
+            sol = real(P, anchor, beta, pi_ref, h, rho)
+            if isinstance(anchor, str) or beta:
+                return sol
+            flipped = np.roll(np.asarray(sol.pi, dtype=float), 1, axis=-1)
+            return type(sol)(flipped, sol.value, sol.values, sol.argmax, sol.certificate, "x")
+
+        monkeypatch.setattr(mod, "wro_optimum", worse)
+    ctx = CheckContext(instances=40, seed=0, rng=np.random.default_rng(0))
+    assert mod.CLAIM.check(ctx).found
