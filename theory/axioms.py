@@ -832,7 +832,13 @@ def smallest_counterexample(
     first in :data:`PROPERTIES`."""
     best: Witness | None = None
     for p in PROPERTIES.values():
-        w = find_violation(evaluation, p, rng, trials=trials, exact=True)
+        sizes = list(SIZES)
+        if best is not None:  # phases larger (in prompts, responses) than the best cannot win
+            bound = _witness_key(best)[:2]
+            sizes = [s for s in SIZES if s[:2] <= bound]
+        w = find_violation(
+            evaluation, p, rng, trials=trials * len(sizes) // len(SIZES), exact=True, sizes=sizes
+        )
         if w is not None and (best is None or _witness_key(w) < _witness_key(best)):
             best = w
     return best
