@@ -63,6 +63,10 @@ _POLISH_MU = 1e-4
 #: Residual below which Newton also accepts steps that shrink the residual (phi is then
 #: below float resolution, so Armijo on phi is decided by rounding).
 _LOCAL_RESIDUAL = 1e-6
+#: Newton continues to ``tol * _TOL_MARGIN`` while the residual keeps shrinking.
+_TOL_MARGIN = 1e-2
+#: Step lengths tried for the log-space Newton candidate of :func:`_newton_nash`.
+_LOG_STEPS = (1.0, 0.5, 0.25, 0.1)
 #: Newton iteration cap for the regularized equilibrium.
 _NEWTON_MAX_ITER = 200
 
@@ -487,7 +491,7 @@ def _residual(A: np.ndarray, logr: np.ndarray, pi: np.ndarray, beta: float) -> n
 
 
 def _newton_nash(
-    A: np.ndarray, logr: np.ndarray, beta: float, tol: float
+    A: np.ndarray, logr: np.ndarray, beta: float, tol: float, start: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Batched damped Newton on the convex ``phi`` over the simplex of ``supp(r)``.
 
@@ -496,16 +500,23 @@ def _newton_nash(
     ``beta log Z = max_p p^T A pi - beta KL(p || r)`` and use ``pi^T A pi = 0``) and zero only at
     the regularized equilibrium, which is therefore its unique minimizer.  Equality-constrained
     Newton with a fraction-to-boundary rule and Armijo backtracking converges (Boyd &
-    Vandenberghe 9.5/10.2); the loop stops per instance at residual <= ``tol``.  ``logr`` is
+    Vandenberghe 9.5/10.2).  Each iteration also tries a log-space Newton step on the fixed
+    point (a multiplicative update, which can shrink a coordinate by many orders of magnitude in
+    one step when ``beta`` is small) and keeps whichever candidate lowers ``phi`` more, so the
+    decrease of ``phi`` guaranteed by the Armijo step is kept.  Once the residual is below
+    :data:`_LOCAL_RESIDUAL` (``phi`` then sits below float resolution) candidates are compared by
+    the residual instead.  The loop stops per instance at residual <= ``tol``.  ``logr`` is
     ``-inf`` outside the support of ``r``; those coordinates stay 0 (their Newton rows are pinned).
-    Returns ``(pi, iterations)``.
+    ``start`` (interior on ``supp(r)``) replaces the default start ``r``.  Returns
+    ``(pi, iterations)``.
     """
     N, K, _ = A.shape
     mask = np.isfinite(logr)
     m = mask.astype(float)
-    pi = _softmax(logr)  # start at pi_ref
+    pi = _softmax(logr) if start is None else start.copy()  # default start: pi_ref
     its = np.zeros(N, dtype=int)
-    active = np.flatnonzero(_residual(A, logr, pi, beta) > tol)
+    prev = _residual(A, logr, pi, beta)
+    active = np.flatnonzero(prev > tol * _TOL_MARGIN)
     At = np.swapaxes(A, 1, 2)
     idx = np.arange(K)
     for _ in range(_NEWTON_MAX_ITER):
@@ -544,9 +555,40 @@ def _newton_nash(
                 break
             t = np.where(bad, t * 0.5, t)
         new = np.where(live, np.maximum(p + t[:, None] * d, 1e-300), 0.0)
-        pi[active] = new / np.sum(new, axis=1, keepdims=True)
+        new /= np.sum(new, axis=1, keepdims=True)
+        # a second candidate: Newton on the fixed point in log space, u = log pi - log r,
+        # G(u) = u - A softmax(log r + u) / beta, Jacobian I - A J(pi) / beta (never singular:
+        # A J is similar to a skew matrix), a multiplicative update that can shrink coordinates
+        # by many orders of magnitude in one step where the fraction-to-boundary rule cannot.
+        # It is taken only when it lowers phi more, so phi's descent (and convergence) is kept.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            G = np.where(live, np.log(p) - la - np.einsum("nij,nj->ni", Aa, p) / beta, 0.0)
+        J = p[:, :, None] * np.eye(K) - p[:, :, None] * p[:, None, :]
+        Jac = np.eye(K) - (Aa @ J) / beta
+        du = np.linalg.solve(Jac, -G[..., None])[..., 0]
+        # merit: phi, or the residual once phi is below float resolution (as in the line search)
+        far = r0 >= _LOCAL_RESIDUAL
+
+        def merit(q: np.ndarray, far=far, Aa=Aa, la=la) -> np.ndarray:
+            return np.where(far, _phi(Aa, la, q, beta), _residual(Aa, la, q, beta))
+
+        best_merit = merit(new)
+        for scale in _LOG_STEPS:
+            with np.errstate(divide="ignore"):
+                z = np.where(live, np.log(p) + scale * du, -np.inf)
+            alt = np.where(live, np.maximum(_softmax(z), 1e-300), 0.0)
+            alt /= np.sum(alt, axis=1, keepdims=True)
+            m_alt = merit(alt)
+            use_alt = m_alt < best_merit
+            new[use_alt], best_merit[use_alt] = alt[use_alt], m_alt[use_alt]
+        pi[active] = new
         its[active] += 1
-        active = active[_residual(A[active], logr[active], pi[active], beta) > tol]
+        # go on until well below tol (so a recomputation cannot land above it), unless the
+        # residual has stopped shrinking (float resolution) and is already below tol
+        res = _residual(A[active], logr[active], pi[active], beta)
+        stalled = (res <= tol) & (res > 0.5 * prev[active])
+        prev[active] = res
+        active = active[(res > tol * _TOL_MARGIN) & ~stalled]
     return pi, its
 
 
