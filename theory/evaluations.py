@@ -326,7 +326,13 @@ def _pairs(data: PreferenceData) -> list[tuple[int, int, int, Any]]:
 
 
 def neg_dpo_loss(data: PreferenceData, pi: np.ndarray) -> float:
-    """``-L_DPO = E_w[log sigmoid(beta (d(y_w) - d(y_l)))]`` with uniform ``pi_ref``, beta = 1."""
+    """``-L_DPO = E_w[log sigmoid(beta (d(y_w) - d(y_l)))]`` with uniform ``pi_ref``, beta = 1.
+    >>> from theory.preferences import total_order
+    >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
+    >>> from theory.numbers import as_array
+    >>> round(neg_dpo_loss(D, np.array([0.5, 0.5])[None]), 4)  # -log 2
+    -0.6931
+    """
     terms = []
     for x, i, j, wt in _pairs(data):
         z = CATALOG_BETA * _implicit_margin(float(pi[x, i]), float(pi[x, j]), i == j, "DPO loss")
@@ -335,14 +341,26 @@ def neg_dpo_loss(data: PreferenceData, pi: np.ndarray) -> float:
 
 
 def preferred_likelihood(data: PreferenceData, pi: np.ndarray) -> Number:
-    """``E_{(x, y_w)}[pi_x(y_w)]``: the probability the model gives the chosen response."""
+    """``E_{(x, y_w)}[pi_x(y_w)]``: the probability the model gives the chosen response.
+    >>> from theory.preferences import total_order
+    >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
+    >>> from theory.numbers import as_array
+    >>> preferred_likelihood(D, as_array([[1, 0]]))  # p_w = (3/4, 1/4)
+    Fraction(3, 4)
+    """
     w = winner_loser_distribution(data)
     pi, w = common_kind(pi, w)
     return scalar(np.sum(w.sum(axis=2) * pi), is_exact(w))
 
 
 def neg_sft_loss(data: PreferenceData, pi: np.ndarray) -> float:
-    """``E_{(x, y_w)}[log pi_x(y_w)]``: minus the SFT (chosen-response cross-entropy) loss."""
+    """``E_{(x, y_w)}[log pi_x(y_w)]``: minus the SFT (chosen-response cross-entropy) loss.
+    >>> from theory.preferences import total_order
+    >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
+    >>> from theory.numbers import as_array
+    >>> round(neg_sft_loss(D, np.array([[0.5, 0.5]])), 4)  # log 1/2
+    -0.6931
+    """
     w = winner_loser_distribution(data)
     pw = w.sum(axis=2)
     terms = [
@@ -352,7 +370,13 @@ def neg_sft_loss(data: PreferenceData, pi: np.ndarray) -> float:
 
 
 def neg_kl_to_sft_target(data: PreferenceData, pi: np.ndarray) -> float:
-    """``-sum_x rho_x KL(pi_x || p_w,x)``: minus the model's KL divergence to the SFT target."""
+    """``-sum_x rho_x KL(pi_x || p_w,x)``: minus the model's KL divergence to the SFT target.
+    >>> from theory.preferences import total_order
+    >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
+    >>> from theory.numbers import as_array
+    >>> neg_kl_to_sft_target(D, np.array([[0.75, 0.25]]))  # pi = p_w
+    0.0
+    """
     target = _chosen(data)
     total = 0.0
     for x in range(data.M):
@@ -370,7 +394,13 @@ def neg_kl_to_sft_target(data: PreferenceData, pi: np.ndarray) -> float:
 
 def ranking_accuracy(data: PreferenceData, pi: np.ndarray) -> Number:
     """``E_w[1{r(y_w) > r(y_l)} + 1/2 1{r(y_w) = r(y_l)}]``, ``r = beta log(pi / pi_ref)``: the
-    implicit-reward accuracy on data pairs (uniform ``pi_ref``: compare ``pi`` directly)."""
+    implicit-reward accuracy on data pairs (uniform ``pi_ref``: compare ``pi`` directly).
+    >>> from theory.preferences import total_order
+    >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
+    >>> from theory.numbers import as_array
+    >>> ranking_accuracy(D, as_array([[Fraction(2, 3), Fraction(1, 3)]]))  # ties count half
+    Fraction(3, 4)
+    """
     total: Any = Fraction(0) if data.exact else 0.0
     half = Fraction(1, 2) if data.exact else 0.5
     for x, i, j, wt in _pairs(data):
@@ -380,7 +410,13 @@ def ranking_accuracy(data: PreferenceData, pi: np.ndarray) -> Number:
 
 def reward_margin(data: PreferenceData, pi: np.ndarray) -> float:
     """``E_w[r(y_w) - r(y_l)]``, ``r = beta log(pi / pi_ref)``: the implicit reward margin that
-    DPO training logs report."""
+    DPO training logs report.
+    >>> from theory.preferences import total_order
+    >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
+    >>> from theory.numbers import as_array
+    >>> round(reward_margin(D, np.array([[2 / 3, 1 / 3]])), 4)  # (1/2) log 2
+    0.3466
+    """
     terms = [
         (
             float(wt),
@@ -441,7 +477,12 @@ def _fit_bt(w: np.ndarray) -> tuple[np.ndarray, float]:
 
 def bt_expected_reward(data: PreferenceData, pi: np.ndarray) -> float:
     """``sum_x rho_x (E_{pi_x} r_x - E_{a_x} r_x)`` for the Bradley-Terry reward ``r`` fitted by
-    maximum likelihood to the data (RLHF's reward model); equals ``WR_logit`` when P is BT."""
+    maximum likelihood to the data (RLHF's reward model); equals ``WR_logit`` when P is BT.
+    >>> from theory.preferences import bradley_terry_from_strengths
+    >>> D = PreferenceData(P=bradley_terry_from_strengths([2, 1]), mu0=[Fraction(1, 2)] * 2)
+    >>> round(bt_expected_reward(D, np.array([[1.0, 0.0]])), 4)  # (1/2) log 2 = WR_logit
+    0.3466
+    """
     w = to_float(winner_loser_distribution(data))
     a = to_float(data_anchor(data))
     pi_f = to_float(pi)
@@ -485,19 +526,37 @@ def _borda_like(data: PreferenceData, pi: np.ndarray, score: Callable[[Any], Any
 
 def borda_score(data: PreferenceData, pi: np.ndarray) -> Number:
     """``E_{x, y~pi}[(1/(K-1)) sum_{y' != y} P_x[y, y']]``: the expected Borda score (social
-    choice), every other response weighted equally whatever the data contains."""
+    choice), every other response weighted equally whatever the data contains.
+    >>> from theory.preferences import total_order
+    >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
+    >>> from theory.numbers import as_array
+    >>> borda_score(D, as_array([[Fraction(1, 2), Fraction(1, 2)]]))
+    Fraction(1, 2)
+    """
     return _borda_like(data, pi, lambda p: p)
 
 
 def copeland_score(data: PreferenceData, pi: np.ndarray) -> Number:
     """``E_{x, y~pi}[(1/(K-1)) sum_{y' != y} step(P_x[y, y'])]``: the expected Copeland score
-    (pairwise majority wins, ties half), social choice."""
+    (pairwise majority wins, ties half), social choice.
+    >>> from theory.preferences import total_order
+    >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
+    >>> from theory.numbers import as_array
+    >>> copeland_score(D, as_array([[1, 0]]))
+    Fraction(1, 1)
+    """
     return _borda_like(data, pi, step_h)
 
 
 def majority_win_rate(data: PreferenceData, pi: np.ndarray) -> Number:
     """``sum rho pi_x(y) a_x(y') step(P_x[y, y'])``: how often the model's response is the
-    majority-preferred one against the data (a data-weighted Copeland score; h = step)."""
+    majority-preferred one against the data (a data-weighted Copeland score; h = step).
+    >>> from theory.preferences import total_order
+    >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
+    >>> from theory.numbers import as_array
+    >>> majority_win_rate(D, as_array([[1, 0]]))  # a tie with itself counts half
+    Fraction(3, 4)
+    """
     a = data_anchor(data)
     P, pi2, a = common_kind(data.P, pi, a)
     exact = is_exact(P)
@@ -511,7 +570,13 @@ def majority_win_rate(data: PreferenceData, pi: np.ndarray) -> Number:
 
 def reference_win_rate(data: PreferenceData, pi: np.ndarray) -> Number:
     """``WR(pi; delta_0)``: win rate against a fixed reference response (response 0 at every
-    prompt), as in reference-answer benchmarks; the data's prevalences play no role."""
+    prompt), as in reference-answer benchmarks; the data's prevalences play no role.
+    >>> from theory.preferences import total_order
+    >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
+    >>> from theory.numbers import as_array
+    >>> reference_win_rate(D, as_array([[0, 1]]))
+    Fraction(0, 1)
+    """
     ref = np.zeros((data.M, data.K), dtype=object if data.exact else float)
     ref[:, 0] = Fraction(1) if data.exact else 1.0
     return h_win_rate(data.P, pi, ref, "identity", data.rho)
@@ -519,13 +584,25 @@ def reference_win_rate(data: PreferenceData, pi: np.ndarray) -> Number:
 
 def chosen_win_rate(data: PreferenceData, pi: np.ndarray) -> Number:
     """``WR(pi; p_w)``: win rate against the *chosen* responses of the data (the SFT target),
-    rather than against the data distribution itself."""
+    rather than against the data distribution itself.
+    >>> from theory.preferences import total_order
+    >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
+    >>> from theory.numbers import as_array
+    >>> chosen_win_rate(D, as_array([[0, 1]]))  # against p_w = (3/4, 1/4)
+    Fraction(1, 8)
+    """
     return h_win_rate(data.P, pi, _chosen(data), "identity", data.rho)
 
 
 def logit_outside(data: PreferenceData, pi: np.ndarray) -> float:
     """``logit(WR(pi; a))``: h applied outside the expectation (ranks models like the win rate,
-    but is not an expectation over pairs)."""
+    but is not an expectation over pairs).
+    >>> from theory.preferences import total_order
+    >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
+    >>> from theory.numbers import as_array
+    >>> round(logit_outside(D, as_array([[1, 0]])), 4)  # logit(3/4) = log 3
+    1.0986
+    """
     wr = float(h_win_rate(data.P, pi, data_anchor(data), "identity", data.rho))
     if wr == 0:
         return -math.inf
