@@ -31,8 +31,8 @@ from theory.errors import (
     ShapeMismatchError,
 )
 from theory.preferences import (
-    bradley_terry_matrix,
     bradley_terry_from_strengths,
+    bradley_terry_matrix,
     random_preference_matrix,
     total_order,
 )
@@ -219,3 +219,23 @@ def test_near_degenerate_counts_converge():
     w = np.array([[0, 999.0, 999], [1, 0, 999], [1, 1, 0]])
     fit = fit_bradley_terry(w)
     assert fit.gradient_norm <= GRAD_TOL * w.sum() * 10
+
+
+def test_stack_partial_support_batched_equals_single():
+    rng = np.random.default_rng(12)
+    D = random_preference_data(rng, 30, 6, family="general", zeros=True)
+    from theory.data import winner_loser_distribution
+
+    w = np.asarray(winner_loser_distribution(D), dtype=float)
+    stack = fit_bradley_terry_stack(w)
+    for x in range(30):
+        if not np.any(w[x] > 0):
+            continue
+        single = fit_bradley_terry(w[x])
+        assert np.max(np.abs(stack.rewards[x] - single.rewards)) < 1e-10
+        if stack.fits[x] is None:  # only self-comparisons (diagonal): nothing to fit
+            assert single.components == ()
+            continue
+        assert [c.tolist() for c in stack.fits[x].components] == [
+            c.tolist() for c in single.components
+        ]

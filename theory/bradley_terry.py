@@ -448,8 +448,10 @@ class BradleyTerryStackFit:
 def fit_bradley_terry_stack(
     w: Any, *, tol: float = GRAD_TOL, max_iter: int = MAX_ITER
 ) -> BradleyTerryStackFit:
-    """:func:`fit_bradley_terry` on each prompt of ``w`` ``(M, K, K)``; prompts whose every
-    off-diagonal weight is positive are solved together by a batched Newton method.
+    """:func:`fit_bradley_terry` on each prompt of ``w`` ``(M, K, K)``; prompts whose compared
+    responses all beat each other with positive weight (the usual population case, also under
+    partial support) are solved together by a batched Newton method, grouped by their number of
+    compared responses.
 
     A prompt with no comparison gets rewards 0 and ``fits[x] = None``.  Raises
     :class:`~theory.errors.NoMaximumLikelihoodError` naming the first prompt whose MLE does not
@@ -464,22 +466,36 @@ def fit_bradley_terry_stack(
     M, K = W.shape[0], W.shape[1]
     idx = np.arange(K)
     W[:, idx, idx] = 0.0
-    off = ~np.eye(K, dtype=bool)
-    dense = np.all(W[:, off] > 0, axis=1) if K > 1 else np.zeros(M, dtype=bool)
+    # prompts whose compared responses (those in some comparison) are all compared with each
+    # other in both directions: one strongly connected component, batched by its size k
+    pos = W > 0
+    compared = pos.any(axis=2) | pos.any(axis=1)
+    pairs = compared[:, :, None] & compared[:, None, :] & ~np.eye(K, dtype=bool)
+    complete = np.all(pos | ~pairs, axis=(1, 2))
+    sizes = compared.sum(axis=1)
     rewards = np.zeros((M, K))
     fits: list[BradleyTerryFit | None] = [None] * M
     iterations = 0
-    dense_idx = np.flatnonzero(dense)
-    if len(dense_idx):
-        r, g, it = _newton(W[dense_idx], tol, max_iter)
-        rewards[dense_idx] = r
-        iterations = it
-        comp = (np.arange(K),)
-        graph = _complete_graph(K)
-        for n, x in enumerate(dense_idx):
-            fits[x] = BradleyTerryFit(r[n], comp, True, float(g[n]), it, graph)
-    for x in np.flatnonzero(~dense):
-        if not np.any(W[x] > 0):
+    handled = np.zeros(M, dtype=bool)
+    for k in np.unique(sizes[complete & (sizes >= 2)]):
+        xs = np.flatnonzero(complete & (sizes == k))
+        cols = np.sort(np.argsort(~compared[xs], axis=1, kind="stable")[:, :k], axis=1)
+        sub = W[xs[:, None, None], cols[:, :, None], cols[:, None, :]]
+        r, g, it = _newton(sub, tol, max_iter)
+        iterations = max(iterations, it)
+        for n, x in enumerate(xs):
+            members = cols[n]
+            rewards[x, members] = r[n]
+            comp = (members,)
+            level = np.full(K, -1, dtype=np.int64)
+            level[members] = 0
+            graph = ComparisonGraph(
+                K=K, weak=comp, strong=comp, level=level, compared=compared[x].copy()
+            )
+            fits[x] = BradleyTerryFit(rewards[x].copy(), comp, True, float(g[n]), it, graph)
+        handled[xs] = True
+    for x in np.flatnonzero(~handled):
+        if not np.any(pos[x]):
             continue
         fit = _fit_one(W[x], tol, max_iter, where=f"prompt {x}: ")
         rewards[x] = fit.rewards
