@@ -197,7 +197,13 @@ def _combine(terms: Iterable[tuple[Any, Number]]) -> Number | None:
 
 
 def case_values(evaluation: Evaluation, case: Case) -> tuple[Number, Number] | None:
-    """``(lhs, rhs)`` of ``case`` under ``evaluation``; None when either is undefined."""
+    """``(lhs, rhs)`` of ``case`` under ``evaluation``; None when either is undefined.
+
+    >>> from theory.evaluations import CATALOG, WIN_RATE
+    >>> case = PROPERTIES["model-mixture"].build(np.full(_STREAM_LEN, 0.3), 1, 2, 2)
+    >>> case_values(WIN_RATE, case)[0] == case_values(WIN_RATE, case)[1]
+    True
+    """
     try:
         values = {}
         for _, s in case.lhs + case.rhs:
@@ -738,7 +744,12 @@ def trial(
     """One random instance of ``prop`` of size ``(M, K, d)`` (``d=None``: float), followed by
     ``local_steps`` of targeted local search.  Returns ``(status, witness)`` with status
     ``"violated"`` (and the witness), ``"held"`` or ``"skipped"`` (the structure could not be
-    built, or ``V`` was undefined on it)."""
+    built, or ``V`` was undefined on it).
+    >>> from theory.evaluations import WIN_RATE
+    >>> trial(WIN_RATE, "dominance-monotonicity", np.random.default_rng(0), 1, 3, 4)[0] in (
+    ...     "held", "skipped")
+    True
+    """
     prop = PROPERTIES[prop] if isinstance(prop, str) else prop
     u = rng.random(_STREAM_LEN)
     if local_steps:
@@ -815,7 +826,13 @@ def check_axioms(
     exact: bool = True,
     local_steps: int = 0,
 ) -> dict[str, Witness | None]:
-    """Every elementary property's :func:`find_violation` result for ``evaluation``."""
+    """Every elementary property's :func:`find_violation` result for ``evaluation``.
+
+    >>> from theory.evaluations import CATALOG
+    >>> found = check_axioms(CATALOG["Borda score"], np.random.default_rng(0), trials=48)
+    >>> "pair-locality" in [name for name, w in found.items() if w is not None]
+    True
+    """
     return {
         name: find_violation(
             evaluation, p, rng, trials=trials, exact=exact, local_steps=local_steps
@@ -829,7 +846,14 @@ def smallest_counterexample(
 ) -> Witness | None:
     """The smallest exact violation of any elementary property, by (prompts, responses, whether a
     value is infinite, largest denominator, sum of denominators); ties go to the property listed
-    first in :data:`PROPERTIES`."""
+    first in :data:`PROPERTIES`.
+
+    >>> from theory.evaluations import CATALOG
+    >>> V = CATALOG["preferred-sample likelihood"]
+    >>> w = smallest_counterexample(V, np.random.default_rng(0))
+    >>> w.case.size()[:2], holds_on(V, w.case)
+    ((1, 2), False)
+    """
     best: Witness | None = None
     for p in PROPERTIES.values():
         sizes = list(SIZES)
