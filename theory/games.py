@@ -21,6 +21,7 @@ Claim: ``NLHF-is-WRO`` (proofs_checks/nlhf_is_wro.py).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -113,15 +114,20 @@ def _certificate(P: np.ndarray, pi: np.ndarray) -> tuple[Any, Any, Any]:
     """``(value, gap, duality_gap)`` of ``pi`` in the game ``P`` (exact when both are exact).
 
     ``value = min_j (P^T pi)_j``, ``gap = max(0, 1/2 - value)``, ``duality_gap = max_i (P pi)_i
-    - value``.  Exact arrays are summed over the support of ``pi`` only (same numbers, fewer
-    Fraction operations)."""
+    - value``.  Exact arrays are computed in integers over a common denominator (the same
+    numbers, without Fraction arithmetic)."""
     if is_exact(pi):
-        S = [i for i in range(len(pi)) if pi[i] != 0]
-        K = len(pi)
-        col = [sum((P[i, j] * pi[i] for i in S), Fraction(0)) for j in range(K)]
-        row = [sum((P[i, j] * pi[j] for j in S), Fraction(0)) for i in range(K)]
-        value = min(col)
-        return value, max(Fraction(1, 2) - value, Fraction(0)), max(row) - value
+        # integer arithmetic: P = Q / L and pi = n / D with integer Q, n, so that
+        # (P^T pi)_j = (Q^T n)_j / (L D) exactly
+        L = math.lcm(*(v.denominator for v in P.flat))
+        D = math.lcm(*(v.denominator for v in pi))
+        Q = np.array([v.numerator * (L // v.denominator) for v in P.flat], dtype=object)
+        Q = Q.reshape(P.shape)
+        n = np.array([v.numerator * (D // v.denominator) for v in pi], dtype=object)
+        col, row = Q.T @ n, Q @ n
+        value = Fraction(int(min(col)), L * D)
+        dgap = Fraction(int(max(row)) - int(min(col)), L * D)
+        return value, max(Fraction(1, 2) - value, Fraction(0)), dgap
     value = float(np.min(P.T @ pi))
     return value, max(0.5 - value, 0.0), float(np.max(P @ pi) - value)
 
