@@ -44,7 +44,12 @@ from ..data import (
     data_anchor,
     winner_loser_distribution,
 )
-from ..errors import InvalidParameterError, ShapeMismatchError, SupportMismatchError
+from ..errors import (
+    InvalidParameterError,
+    NoMaximumLikelihoodError,
+    ShapeMismatchError,
+    SupportMismatchError,
+)
 from ..numbers import Number, as_array, format_number, is_exact, scalar, to_float
 from ..preferences import validate_preference_stack
 from ..simplex import validate_distribution, validate_model
@@ -497,7 +502,16 @@ def dpo_minimizers(source: Source, pi_ref: Any, beta: Any = 1) -> DPOMinimizerSe
     for x in range(M):
         wx = w_float[x].copy()
         wx[idx, idx] = 0.0
-        graph: ComparisonGraph = comparison_graph(wx)
+        whole: np.ndarray | None = None
+        if not wx.any():
+            graph: ComparisonGraph = comparison_graph(wx)
+        else:
+            try:  # one fit for the whole prompt; its graph serves the rest
+                fit = fit_bradley_terry(wx)
+                graph, whole = fit.graph, fit.rewards
+                gnorm = max(gnorm, fit.gradient_norm)
+            except NoMaximumLikelihoodError as err:
+                graph = err.graph  # type: ignore[assignment]
         graphs.append(graph)
         free = np.flatnonzero(~graph.compared)
         comps = graph.weak
@@ -510,7 +524,7 @@ def dpo_minimizers(source: Source, pi_ref: Any, beta: Any = 1) -> DPOMinimizerSe
         fitted = np.zeros(K)
         nu_x, exact_x = [], []
         for comp in groups:
-            sub = wx[np.ix_(comp, comp)]
+            sub = wx if len(comp) == K else wx[np.ix_(comp, comp)]
             s_exact = None
             if is_exact(w_all):
                 s_exact = _exact_strengths(w_all[x], comp)
@@ -519,6 +533,8 @@ def dpo_minimizers(source: Source, pi_ref: Any, beta: Any = 1) -> DPOMinimizerSe
                 r = r - r.mean()
             elif len(comp) == 1:
                 r = np.zeros(1)
+            elif whole is not None:
+                r = whole[comp]
             else:
                 fit = fit_bradley_terry(sub)
                 r = fit.rewards
