@@ -9,9 +9,10 @@ Each instance draws ``K`` in 2..8, ``h`` (identity on every family; logit and lo
 entries inside (0, 1)), a data distribution ``(mu0, mu1)`` whose anchor ``(mu0 + mu1) / 2`` or an
 unrelated model is the anchor, two models (some zeros), ``pi_ref`` and ``beta`` (0 half the time).
 The objective of both models comes from :func:`theory.wro.wro_objective_per_prompt` (batched);
-the evaluation they are compared with is computed separately per instance by
-:func:`theory.winrate.h_win_rate` and :func:`theory.simplex.kl_divergence`.  Violation: the two
-differences disagree in sign (or by more than :data:`TOL`).  Every 10th instance is exact
+the evaluation they are compared with is computed apart from :mod:`theory.wro`: in the check's own
+arithmetic for every instance and by :func:`theory.winrate.h_win_rate` and
+:func:`theory.simplex.kl_divergence` for every 5th.  Violation: the two
+differences disagree in sign (or by more than :data:`TOL`).  Every 20th instance is exact
 (Fractions, identity, beta = 0, data anchor): the objective of :func:`theory.wro.wro_objective`
 and the data win rate :func:`theory.winrate.data_win_rate` (the evaluation of the uniqueness
 theorem) are compared with ``==``, and so are their orders.
@@ -33,6 +34,7 @@ from ._wro_instances import (
     ALL_FAMILIES,
     H_NAMES,
     INTERIOR_FAMILIES,
+    h_values,
     model_batch,
     preference_batch,
 )
@@ -42,7 +44,13 @@ from .registry import CheckContext, CheckResult, Claim, Smallest
 TOL = 1e-10
 BETAS = (0.0, 0.05, 0.5, 2.0)
 MAX_K = 8
-EXACT_EVERY = 10
+EXACT_EVERY = 20
+LIBRARY_EVERY = 5
+
+
+def _kl(pi: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pi > 0, pi * np.log(pi / ref), 0.0).sum(axis=1)
 
 
 def _sign(x: float) -> int:
@@ -74,13 +82,27 @@ def _float_part(ctx: CheckContext, n_float: int, worst: Smallest, stats: dict) -
                 ref = model_batch(rng, N, K)
                 J1 = wro_objective_per_prompt(P, pi1, q, beta, ref, h)
                 J2 = wro_objective_per_prompt(P, pi2, q, beta, ref, h)
-                for n in range(N):
+                # the evaluation, computed apart from theory.wro: h(P) in the check's own
+                # arithmetic for every instance, theory.winrate.h_win_rate and
+                # theory.simplex.kl_divergence on every LIBRARY_EVERY-th
+                H = h_values(h, P)
+                V1 = np.einsum("ni,nij,nj->n", pi1, H, q)
+                V2 = np.einsum("ni,nij,nj->n", pi2, H, q)
+                if beta > 0:
+                    V1 = V1 - beta * _kl(pi1, ref)
+                    V2 = V2 - beta * _kl(pi2, ref)
+                for n in range(0, N, LIBRARY_EVERY):
                     v1 = float(h_win_rate(P[n], pi1[n], q[n], h))
                     v2 = float(h_win_rate(P[n], pi2[n], q[n], h))
                     if beta > 0:
                         v1 -= beta * kl_divergence(pi1[n], ref[n])
                         v2 -= beta * kl_divergence(pi2[n], ref[n])
-                    dj, dv = J1[n] - J2[n], v1 - v2
+                    stats["library_checked"] += 1
+                    if abs(v1 - V1[n]) > TOL or abs(v2 - V2[n]) > TOL:
+                        V1[n], V2[n] = v1, v2  # let the comparison below flag it
+                        stats["library_mismatch"] += 1
+                for n in range(N):
+                    dj, dv = J1[n] - J2[n], V1[n] - V2[n]
                     stats["max_diff"] = max(stats["max_diff"], abs(dj - dv))
                     stats["pairs"] += 1
                     stats["strict"] += _sign(dv) != 0
@@ -125,7 +147,14 @@ def _exact_part(ctx: CheckContext, n_exact: int, worst: Smallest, stats: dict) -
 
 def check(ctx: CheckContext) -> CheckResult:
     worst = Smallest()
-    stats = {"pairs": 0, "strict": 0, "max_diff": 0.0, "exact": 0}
+    stats = {
+        "pairs": 0,
+        "strict": 0,
+        "max_diff": 0.0,
+        "exact": 0,
+        "library_checked": 0,
+        "library_mismatch": 0,
+    }
     n_exact = max(1, ctx.instances // EXACT_EVERY)
     n_float = max(1, ctx.instances - n_exact)
     _float_part(ctx, n_float, worst, stats)
@@ -135,7 +164,8 @@ def check(ctx: CheckContext) -> CheckResult:
         f"{worst.count} order disagreements (smallest at K, beta = {worst.size})"
         if found
         else f"objective order = (regularized) h-win-rate order on {stats['pairs']} float pairs "
-        f"({stats['strict']} strictly ordered; max |dJ - dV| {stats['max_diff']:.1e}) and "
+        f"({stats['strict']} strictly ordered; max |dJ - dV| {stats['max_diff']:.1e}; "
+        f"{stats['library_checked']} re-evaluated through theory.winrate) and "
         f"{stats['exact']} exact pairs (J == data win rate, exactly)"
     )
     return CheckResult(
