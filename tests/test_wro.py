@@ -6,6 +6,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from theory.data import PreferenceData, sample_dataset
 from theory.errors import (
@@ -22,6 +24,7 @@ from theory.preferences import (
     total_order,
 )
 from theory.simplex import kl_divergence
+from theory.strategies import preference_matrices, simplex_vectors
 from theory.winrate import h_win_rate, win_rate
 from theory.wro import (
     rlhf_objective,
@@ -256,3 +259,36 @@ def test_claim_checks_detect_a_wrong_solver(module, monkeypatch):
         monkeypatch.setattr(mod, "wro_optimum", worse)
     ctx = CheckContext(instances=40, seed=0, rng=np.random.default_rng(0))
     assert mod.CLAIM.check(ctx).found
+
+
+# --- property tests (Hypothesis) ------------------------------------------------------------
+
+
+@st.composite
+def _exact_instance(draw):
+    K = draw(st.integers(2, 5))
+    P = draw(preference_matrices(K, exact=True))
+    q = draw(simplex_vectors(K, zeros=True, exact=True))
+    pi = draw(simplex_vectors(K, zeros=True, exact=True))
+    return P, q, pi
+
+
+@given(_exact_instance())
+def test_property_no_model_beats_the_exact_argmax_value(inst):
+    P, q, pi = inst
+    sol = wro_optimum(P, q)
+    J = wro_objective(P, pi, q)
+    assert isinstance(J, F) and J <= sol.value
+    # equality exactly when pi is supported on the argmax set
+    on_set = all(pi[y] == 0 or y in sol.argmax[0] for y in range(len(pi)))
+    assert (J == sol.value) == on_set
+
+
+@given(_exact_instance(), st.sampled_from([0.1, 1.0, 10.0]))
+def test_property_closed_form_dominates(inst, beta):
+    P, q, pi = inst
+    K = len(q)
+    ref = np.full(K, 1.0 / K)
+    sol = wro_optimum(P, q, beta, ref)
+    assert wro_objective(P, pi, q, beta, ref) <= sol.value + 1e-12
+    assert abs(wro_objective(P, sol.pi, q, beta, ref) - sol.value) <= 1e-12
