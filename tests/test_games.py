@@ -190,6 +190,14 @@ def test_exact_float_input_and_float_exact_input():
     assert not mf.exact and mf.pi.dtype == np.float64 and mf.gap <= TOL
 
 
+def test_exact_conversion_repairs_float_rounding_of_the_lower_triangle():
+    P = np.array([[0.5, 0.1, 0.7], [0.9, 0.5, 0.2], [0.3, 0.8, 0.5]])
+    assert Fraction(0.1) + Fraction(0.9) != 1  # the binary values do not sum to 1 exactly
+    ml = maximal_lottery(P, exact=True)
+    assert ml.exact and ml.gap == 0 and ml.value == HALF
+    assert abs(float_gap(P, to_float(ml.pi))) <= 1e-12
+
+
 def test_exact_and_float_agree_when_the_lottery_is_unique():
     rng = np.random.default_rng(11)
     for _ in range(30):

@@ -411,6 +411,19 @@ def _float_result(P: np.ndarray, pi: np.ndarray) -> MaximalLottery:
     return MaximalLottery(pi, *_certificate(P, pi), False, _support(pi))
 
 
+def _exact_matrix(P: np.ndarray) -> np.ndarray:
+    """An exact copy of float preference matrices ``(..., K, K)``: the upper triangle's binary
+    values, the lower triangle ``1 - upper`` and the diagonal ``1/2`` (so ``P + P^T = 1`` holds
+    exactly even when the float entries only sum to 1 within rounding)."""
+    X = to_exact(P)
+    K = P.shape[-1]
+    for i in range(K):
+        X[..., i, i] = Fraction(1, 2)
+        for j in range(i + 1, K):
+            X[..., j, i] = 1 - X[..., i, j]
+    return X
+
+
 def maximal_lottery(P: Any, *, exact: bool | None = None) -> MaximalLottery:
     """The maximal lottery (von Neumann winner) of the preference matrix ``P``.
 
@@ -419,7 +432,8 @@ def maximal_lottery(P: Any, *, exact: bool | None = None) -> MaximalLottery:
     self-play WRO optimum with ``h = identity``, ``beta = 0`` (THEORY.md; claim ``NLHF-is-WRO``).
 
     ``P``: ``(K, K)`` preference matrix.  ``exact``: ``None`` follows ``P`` (Fractions -> exact);
-    ``True`` converts a float ``P`` exactly; ``False`` uses the float path.  Float path: interior
+    ``True`` converts a float ``P`` exactly (upper triangle's binary values, lower triangle
+    ``1 - upper``); ``False`` uses the float path.  Float path: interior
     point + support polishing, certified by ``gap = max(0, 1/2 - min_j (P^T pi)_j)``.  Exact path:
     support from floats, exact rational solve, exact verification (fallback: exact simplex); the
     result has ``gap == 0`` and ``value == 1/2`` exactly.  When the maximal lottery is not unique
@@ -438,7 +452,7 @@ def maximal_lottery(P: Any, *, exact: bool | None = None) -> MaximalLottery:
     pi_f = _float_lotteries(P_f[None])[0]
     if not want_exact:
         return _float_result(P_f, pi_f)
-    P_x = P_arr if is_exact(P_arr) else to_exact(P_arr)
+    P_x = P_arr if is_exact(P_arr) else _exact_matrix(P_arr)
     return _exact_lottery(P_x, P_f, pi_f)
 
 
@@ -458,7 +472,7 @@ def maximal_lotteries(P: Any, *, exact: bool | None = None) -> list[MaximalLotte
     pis = _float_lotteries(P_f)
     if not want_exact:
         return [_float_result(P_f[m], pis[m]) for m in range(len(P_f))]
-    P_x = P_arr if is_exact(P_arr) else to_exact(P_arr)
+    P_x = P_arr if is_exact(P_arr) else _exact_matrix(P_arr)
     return [_exact_lottery(P_x[m], P_f[m], pis[m]) for m in range(len(P_x))]
 
 
