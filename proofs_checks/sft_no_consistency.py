@@ -114,7 +114,7 @@ def check(ctx: CheckContext) -> CheckResult:
         )
     )
     if found and full.value:
-        witness.value["smallest_with_full_support"] = full.value
+        witness.value = {**witness.value, "smallest_with_full_support": dict(full.value)}
     return CheckResult(
         observed=observed,
         instances=ctx.instances,
