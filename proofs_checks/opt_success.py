@@ -10,10 +10,14 @@ every problem.  For each run the final win rate against the start, the objective
 and the optimization success ``(J(final) - J(start)) / (J(opt) - J(start))`` are exact population
 quantities.
 
-Verdict: the claim is found violated (``found=True``) when ``R^2`` of the final win rate on
-optimization success (least-squares line, averaged over problems) is *smaller* than ``R^2`` on the
-objective (one-hot).  The observed line also reports WRO-versus-non-WRO, a binned (shape-free)
-success regression and the optimization setting, each with a bootstrap interval.
+Verdict: the claim is found violated (``found=True``) when the adjusted ``R^2`` of the final win
+rate on optimization success (least-squares line, 1 regressor, averaged over problems) is
+*smaller* than the adjusted ``R^2`` on the objective (one-hot, 9 regressors).  Adjusted ``R^2``
+(:func:`theory.experiments.adjusted_r_squared`) removes what a fit with more free parameters
+explains by chance, so a one-regressor line and a ten-level one-hot compare fairly; the plain
+``R^2`` is reported beside it.  The observed line also reports WRO-versus-non-WRO, a binned
+(shape-free) success regression, the optimization setting, and the same comparison within the
+WRO runs and within the non-WRO runs, each with a bootstrap interval.
 
 Independent checks inside the run (each can fail and is reported):
 
@@ -48,7 +52,7 @@ from .registry import CheckContext, CheckResult, Claim
 
 #: Random problems the runs are spread over (fewer when there are fewer than one full grid of
 #: runs per problem).
-PROBLEMS = 4
+PROBLEMS = 12
 #: Bootstrap resamples for the R^2 intervals, and their level.
 BOOTSTRAP = 400
 LEVEL = 0.95
@@ -98,7 +102,7 @@ def check(ctx: CheckContext) -> CheckResult:
         defects.append(f"a run exceeded its exact optimum (success {max_success:.6f})")
     if cross_gap is not None and cross_gap > CROSS_TOL:
         defects.append(f"the DPO, RLHF and BT-judge WRO optima differ by {cross_gap:.2e}")
-    succ, objc, wro = stats["success"], stats["objective"], stats["wro"]
+    succ, objc, wro = stats["success_adj"], stats["objective_adj"], stats["wro_adj"]
     success_wins = succ.r2 >= objc.r2
     found = bool(defects) or not success_wins
     verdict = (
@@ -115,15 +119,16 @@ def check(ctx: CheckContext) -> CheckResult:
         if len(sub) >= 3
     }
     within_text = "".join(
-        f"; within {name}: success {w['success']} vs objective {w['objective']}"
+        f"; within {name}: success {w['success_adj']} vs objective {w['objective_adj']}"
         for name, w in within.items()
     )
     observed = (
         f"{stats['runs']} runs on {stats['problems']} problem(s) ({len(grid.objectives)} objectives"
-        f" x {len(grid.settings)} settings); R^2 of final win rate on optimization success = "
-        f"{succ} vs on objective (one-hot) = {objc}; WRO vs non-WRO = {wro}; success binned = "
-        f"{stats['success_binned']}; optimization setting = {stats['setting']}{within_text} "
-        f"({LEVEL:.0%} bootstrap): {verdict}"
+        f" x {len(grid.settings)} settings); adjusted R^2 of final win rate on optimization "
+        f"success (line) = {succ} vs on objective (one-hot) = {objc} [plain R^2 "
+        f"{stats['success'].r2:.3f} vs {stats['objective'].r2:.3f}]; WRO vs non-WRO = {wro}; "
+        f"success binned = {stats['success_binned_adj']}; optimization setting = "
+        f"{stats['setting_adj']}{within_text} ({LEVEL:.0%} bootstrap): {verdict}"
     )
     if defects:
         observed = "INVALID EXPERIMENT: " + "; ".join(defects) + ". " + observed
@@ -131,9 +136,11 @@ def check(ctx: CheckContext) -> CheckResult:
     if found:
         counterexample = {
             "reason": "; ".join(defects) if defects else verdict,
-            "r2_success": succ.r2,
-            "r2_objective": objc.r2,
-            "r2_wro": wro.r2,
+            "adjusted_r2_success": succ.r2,
+            "adjusted_r2_objective": objc.r2,
+            "adjusted_r2_wro": wro.r2,
+            "plain_r2_success": stats["success"].r2,
+            "plain_r2_objective": stats["objective"].r2,
             "problem_0": {
                 "P": exp.problems[0].P,
                 "mu": exp.problems[0].q_data,
@@ -224,10 +231,10 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
                 )
     stats = result.details.get("statistics", {})
     if stats:
-        succ, objc = stats["success"]["r2"], stats["objective"]["r2"]
+        succ, objc = stats["success_adj"]["r2"], stats["objective_adj"]["r2"]
         word = "MORE" if succ >= objc else "LESS"
         ax.set_title(
-            f"opt-success, {len(runs)} runs: R$^2$(success) = {succ:.2f} vs R$^2$(objective) = "
+            f"opt-success, {len(runs)} runs: adjusted R$^2$(success) = {succ:.2f} vs (objective) = "
             f"{objc:.2f}: success explains {word}",
             fontsize=9,
         )
@@ -261,8 +268,8 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
     for j, (key, name) in enumerate(bars):
         xs, ys, errs = [], [], [[], []]
         for g, (_, st) in enumerate(groups):
-            if key in st and not (key == "wro" and g > 0):
-                v = st[key]
+            if key + "_adj" in st and not (key == "wro" and g > 0):
+                v = st[key + "_adj"]
                 xs.append(g + (j - (len(bars) - 1) / 2) * width)
                 ys.append(v["r2"])
                 errs[0].append(max(0.0, v["r2"] - v["low"]))
@@ -270,7 +277,7 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
         bx.bar(xs, ys, width, yerr=errs, capsize=2, label=name, color=f"C{j}")
     bx.set_xticks(range(len(groups)), [g for g, _ in groups], fontsize=8)
     bx.set_ylim(0, 1)
-    bx.set_ylabel("R$^2$ of final win rate (95% bootstrap)")
+    bx.set_ylabel("adjusted R$^2$ of final win rate (95% bootstrap)")
     bx.set_title("variance of the final win rate explained by ...", fontsize=9)
     bx.legend(fontsize=7, frameon=False)
     fig.tight_layout()

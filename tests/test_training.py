@@ -363,3 +363,23 @@ def test_small_experiment_records_exact_scores():
                 problem, next(o for o in small.objectives if o.label == r.objective), problem.pi_ref
             )
         )
+
+
+def test_adjusted_r_squared_and_problem_level_bootstrap():
+    from theory.experiments import adjusted_r_squared
+
+    assert adjusted_r_squared(0.5, 11, 1) == pytest.approx(1 - 0.5 * 10 / 9)
+    assert adjusted_r_squared(0.9, 5, 4) == 0.0  # no residual degrees of freedom
+    rng = np.random.default_rng(13)
+    records = []
+    for p in range(6):  # success explains everything on every problem
+        s = rng.uniform(size=30)
+        records += [
+            _record(30 * p + i, ["WA", "D"][i % 2], s[i], 0.5 + 0.1 * s[i], problem=p)
+            for i in range(30)
+        ]
+    stats = compare_explanations(records, rng, bootstrap=50)
+    assert stats["bootstrap_unit"] == "problem" and stats["problems"] == 6
+    assert stats["success_adj"].r2 == pytest.approx(1.0)
+    assert stats["success_adj"].low <= stats["success_adj"].r2 <= stats["success_adj"].high
+    assert stats["objective_adj"].r2 < 0.5

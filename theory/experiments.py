@@ -80,7 +80,9 @@ __all__ = [
     "r_squared_linear",
     "r_squared_groups",
     "r_squared_binned",
+    "adjusted_r_squared",
     "EXPLANATIONS",
+    "MIN_PROBLEMS_TO_RESAMPLE",
     "Explanation",
     "compare_explanations",
     "write_runs_csv",
@@ -457,8 +459,25 @@ class Explanation:
         return f"{self.r2:.3f} [{self.low:.3f}, {self.high:.3f}]"
 
 
+#: With at least this many problems :func:`compare_explanations` resamples problems, not runs.
+MIN_PROBLEMS_TO_RESAMPLE = 5
+
 #: The explanatory variables of :func:`compare_explanations`.
 EXPLANATIONS = ("success", "success_binned", "objective", "wro", "setting")
+
+
+def adjusted_r_squared(r2: float, n: int, p: int) -> float:
+    """Adjusted ``R^2 = 1 - (1 - R^2) (n - 1) / (n - p - 1)`` of a least-squares fit with ``p``
+    regressors besides the intercept on ``n`` points: removes the share of variance a fit with
+    ``p`` free parameters explains by chance, so fits with different ``p`` compare fairly.  May be
+    negative; 0 when ``n - p - 1 <= 0`` (no residual degrees of freedom: nothing is learnt).
+
+    >>> round(adjusted_r_squared(0.5, 11, 1), 6)
+    0.444444
+    """
+    if n - p - 1 <= 0:
+        return 0.0
+    return float(1.0 - (1.0 - r2) * (n - 1) / (n - p - 1))
 
 
 def _explanation_stats(
@@ -471,18 +490,30 @@ def _explanation_stats(
     idx: np.ndarray,
     bins: int,
 ) -> dict[str, float]:
-    """Each ``R^2`` on the runs ``idx``, computed within each problem and averaged over them."""
-    out = {k: 0.0 for k in EXPLANATIONS}
+    """Each ``R^2`` (key ``k``) and adjusted ``R^2`` (key ``k + "_adj"``) on the runs ``idx``,
+    computed within each problem and averaged over the problems."""
+    out = {k: 0.0 for k in EXPLANATIONS} | {f"{k}_adj": 0.0 for k in EXPLANATIONS}
     problems = np.unique(problem[idx])
     for p in problems:
         i = idx[problem[idx] == p]
-        if len(i) < 2:
+        n = len(i)
+        if n < 2:
             continue
-        out["success"] += r_squared_linear(y[i], s[i])
-        out["success_binned"] += r_squared_binned(y[i], s[i], min(bins, len(i)))
-        out["objective"] += r_squared_groups(y[i], obj[i])
-        out["wro"] += r_squared_groups(y[i], wro[i])
-        out["setting"] += r_squared_groups(y[i], setting[i])
+        nb = min(bins, n)
+        ranks = np.argsort(np.argsort(s[i], kind="stable"), kind="stable")
+        fits = {
+            "success": (r_squared_linear(y[i], s[i]), int(np.ptp(s[i]) > 0)),
+            "success_binned": (
+                r_squared_binned(y[i], s[i], nb),
+                len(np.unique(ranks * nb // n)) - 1,
+            ),
+            "objective": (r_squared_groups(y[i], obj[i]), len(np.unique(obj[i])) - 1),
+            "wro": (r_squared_groups(y[i], wro[i]), len(np.unique(wro[i])) - 1),
+            "setting": (r_squared_groups(y[i], setting[i]), len(np.unique(setting[i])) - 1),
+        }
+        for k, (r2, dof) in fits.items():
+            out[k] += r2
+            out[f"{k}_adj"] += adjusted_r_squared(r2, n, dof)
     return {k: v / len(problems) for k, v in out.items()}
 
 
@@ -499,8 +530,13 @@ def compare_explanations(
     squares line, :func:`r_squared_linear`); ``success_binned`` (success cut into as many quantile
     bins as there are objectives, :func:`r_squared_binned`: no linearity assumed, same number of
     groups as the objective); the ``objective`` (one-hot); ``wro`` (WRO versus non-WRO, one-hot);
-    the optimization ``setting`` (one-hot).  Each is averaged over the problems, with a percentile
-    bootstrap interval from ``bootstrap`` resamples of the runs within each problem.  Also the
+    the optimization ``setting`` (one-hot); each also adjusted for its number of regressors (key
+    ``k + "_adj"``, :func:`adjusted_r_squared`).  Each is averaged over the problems, with a
+    percentile bootstrap interval from ``bootstrap`` resamples: of the problems when there are at
+    least :data:`MIN_PROBLEMS_TO_RESAMPLE` (the uncertainty of a conclusion about problems in
+    general), else of the runs within each problem (``bootstrap_unit`` says which; resampled
+    runs repeat, which inflates a many-group one-hot ``R^2``, so its interval can sit above the
+    point estimate).  Also the
     interval of ``R^2(success) - R^2(objective)`` and of ``R^2(success) - R^2(wro)``, and the
     share of resamples in which success explains more than the objective.  Runs with a non-finite
     success are dropped (their count is reported).
@@ -525,28 +561,41 @@ def compare_explanations(
     n = len(y)
     point = _explanation_stats(y, s, obj, wro, setting, problem, np.arange(n), bins)
     strata = [np.flatnonzero(problem == p) for p in np.unique(problem)]
-    boots = {k: np.empty(bootstrap) for k in EXPLANATIONS}
-    for b in range(bootstrap):
-        idx = np.concatenate([st[rng.integers(0, len(st), size=len(st))] for st in strata])
-        for k, v in _explanation_stats(y, s, obj, wro, setting, problem, idx, bins).items():
-            boots[k][b] = v
+    boots = {k: np.empty(bootstrap) for k in point}
+    if len(strata) >= MIN_PROBLEMS_TO_RESAMPLE:  # resample problems (clusters)
+        unit = "problem"
+        per = [_explanation_stats(y, s, obj, wro, setting, problem, st, bins) for st in strata]
+        table = {k: np.array([d[k] for d in per]) for k in point}
+        picks = rng.integers(0, len(strata), size=(bootstrap, len(strata)))
+        for k in point:
+            boots[k] = table[k][picks].mean(axis=1)
+    else:  # resample runs within each problem
+        unit = "run"
+        for b in range(bootstrap):
+            idx = np.concatenate([st[rng.integers(0, len(st), size=len(st))] for st in strata])
+            for k, v in _explanation_stats(y, s, obj, wro, setting, problem, idx, bins).items():
+                boots[k][b] = v
     qs = [(1 - level) / 2, 1 - (1 - level) / 2]
     out: dict[str, Any] = {}
-    for k in EXPLANATIONS:
+    for k in point:
         lo, hi = np.quantile(boots[k], qs)
         out[k] = Explanation(point[k], float(lo), float(hi))
-    for other in ("objective", "wro"):
-        diff = boots["success"] - boots[other]
-        lo, hi = np.quantile(diff, qs)
-        out[f"success_minus_{other}"] = Explanation(
-            point["success"] - point[other], float(lo), float(hi)
+    for suffix in ("", "_adj"):
+        for other in ("objective", "wro"):
+            diff = boots[f"success{suffix}"] - boots[f"{other}{suffix}"]
+            lo, hi = np.quantile(diff, qs)
+            out[f"success_minus_{other}{suffix}"] = Explanation(
+                point[f"success{suffix}"] - point[f"{other}{suffix}"], float(lo), float(hi)
+            )
+        out[f"p_success_more{suffix}"] = float(
+            np.mean(boots[f"success{suffix}"] > boots[f"objective{suffix}"])
         )
-    out["p_success_more"] = float(np.mean(boots["success"] > boots["objective"]))
     out["runs"] = n
     out["problems"] = len(strata)
     out["dropped"] = len(records) - n
     out["level"] = level
     out["bootstrap"] = bootstrap
+    out["bootstrap_unit"] = unit
     return out
 
 
