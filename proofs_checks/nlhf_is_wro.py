@@ -102,9 +102,11 @@ def check(ctx: CheckContext) -> CheckResult:
         P = random_family_matrix(rng, K, family, exact=exact)
         ref = random_distribution(rng, K, zeros=bool(rng.integers(3) == 0))
         beta = BETAS[int(rng.integers(len(BETAS)))]
-        g = by_k.setdefault(K, {"exact": [], "float": [], "all": []})
+        g = by_k.setdefault(K, {"exact": [], "float": [], "all": [], "float_copy": []})
         g["exact" if exact else "float"].append((n, P))
-        g["all"].append((n, to_float(P), ref, beta))
+        P_f = P if not exact else to_float(P)
+        g["all"].append((n, P_f, ref, beta))
+        g["float_copy"].append((n, P_f))
     stats = {
         "exact_ml": 0,
         "float_ml": 0,
@@ -130,7 +132,7 @@ def check(ctx: CheckContext) -> CheckResult:
                 sizes = stats["exact_support_sizes"]
                 sizes[len(m.support)] = sizes.get(len(m.support), 0) + 1
         # beta = 0, float (the float instances, and the float path on the exact ones)
-        ids, P_f = zip(*[(n, to_float(P)) for n, P in g["float"] + g["exact"]], strict=True)
+        ids, P_f = zip(*g["float_copy"], strict=True)
         mls = maximal_lotteries(np.stack(P_f), exact=False)
         stats["float_ml"] += len(mls)
         _, s = _pi_check(P_f, [m.pi for m in mls], False, worst, ids, "float maximal lottery")
