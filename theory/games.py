@@ -59,6 +59,8 @@ _IPM_MAX_ITER = 100
 _ROUND_DENOMINATOR = 10**6
 #: Gondzio centrality correctors per interior-point iteration (each costs one extra solve).
 _CORRECTORS = 2
+#: Above this complementarity the large-K interior point factors in single precision.
+_SINGLE_MU = 1e-6
 #: Complementarity below which the interior point starts guessing the support and polishing.
 _POLISH_MU = 1e-4
 #: Residual below which Newton also accepts steps that shrink the residual (phi is then
@@ -167,15 +169,22 @@ def _ipm_lcp(A: np.ndarray) -> np.ndarray:
         idx = np.arange(K)
         Mat[:, idx, idx] += wa / xa
         if big:
-            lu = [scipy.linalg.lu_factor(m, check_finite=False) for m in Mat]
+            # early iterations (large mu) only need a rough direction: factor in float32
+            # (half the cost) and refine once in float64; late iterations factor in float64
+            low = bool(np.max(mu) > _SINGLE_MU)
+            lu = [
+                scipy.linalg.lu_factor(m.astype(np.float32) if low else m, check_finite=False)
+                for m in Mat
+            ]
 
-            def solve(rhs, lu=lu):
-                return np.stack(
-                    [
-                        scipy.linalg.lu_solve(f, r, check_finite=False)
-                        for f, r in zip(lu, rhs, strict=True)
-                    ]
-                )
+            def solve(rhs, lu=lu, low=low, Mat=Mat):
+                out = []
+                for f, r, m in zip(lu, rhs, Mat, strict=True):
+                    z = scipy.linalg.lu_solve(f, r, check_finite=False).astype(np.float64)
+                    if low:
+                        z += scipy.linalg.lu_solve(f, r - m @ z, check_finite=False)
+                    out.append(z)
+                return np.stack(out)
         else:
 
             def solve(rhs, Mat=Mat):
