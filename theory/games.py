@@ -147,9 +147,13 @@ def _ipm_lcp(A: np.ndarray) -> np.ndarray:
 
     Monotone LCP: ``x >= 0, w = M x - 1 >= 0, x^T w = 0`` with ``M = 1 1^T - A`` (positive
     semidefinite since ``A`` is skew).  Any solution has ``1^T x = 1`` and ``w = -A x``, so
-    ``x`` is a maximal lottery.  The start ``x = 4/K`` is strictly feasible.  Each iterate is
-    polished (:func:`_polish`) once the complementarity is small; the loop stops per instance when
-    a polished or raw iterate is certified to :data:`ML_TOL`.  Returns ``(N, K)`` lotteries.
+    ``x`` is a maximal lottery.  The start ``x = 4/K`` is strictly feasible (``w >= 1``), and
+    ``dw = M dx`` keeps every iterate feasible.  Each iteration: one factorization of
+    ``M + W/X`` (single precision, refined once, while the complementarity ``mu`` exceeds
+    :data:`_SINGLE_MU` for large ``K``), Mehrotra's predictor-corrector and up to
+    :data:`_CORRECTORS` Gondzio centrality correctors.  Each iterate is polished
+    (:func:`_polish`) once ``mu`` is small; the loop stops per instance when a polished or raw
+    iterate is certified to :data:`ML_TOL`.  Returns ``(N, K)`` lotteries (the best certified).
     """
     N, K, _ = A.shape
     M = 1.0 - A
