@@ -197,6 +197,7 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
             "found": result.found,
             "config": result.details.get("config"),
             "statistics": result.details.get("statistics"),
+            "within": result.details.get("within"),
             "optima": result.details.get("optima"),
             "problems": result.details.get("problems"),
             "runs_csv": csv_path.name,
