@@ -91,21 +91,22 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
     props = list(PROPERTIES)
     held = np.array([[counts[k][p]["held"] for k in H_KINDS] for p in props], dtype=float)
     viol = np.array([[counts[k][p]["violated"] for k in H_KINDS] for p in props], dtype=float)
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    skip = np.array([[counts[k][p]["skipped"] for k in H_KINDS] for p in props], dtype=float)
+    fig, ax = plt.subplots(figsize=(8, 4.8))
     ax.imshow(viol > 0, cmap="RdYlGn_r", vmin=0, vmax=1, aspect="auto")
     for i in range(len(props)):
         for j in range(len(H_KINDS)):
             ax.text(
                 j,
                 i,
-                f"{int(held[i, j])} held\n{int(viol[i, j])} violated",
+                f"{int(held[i, j])} held\n{int(viol[i, j])} violated, {int(skip[i, j])} skipped",
                 ha="center",
                 va="center",
                 fontsize=7,
             )
     ax.set_xticks(range(len(H_KINDS)), [f"h = {k}" for k in H_KINDS])
     ax.set_yticks(range(len(props)), props)
-    ax.set_title("U-forward: every h-win rate passes every elementary property")
+    ax.set_title("U-forward: every h-win rate passes every elementary property", fontsize=10)
     fig.tight_layout()
     path = outdir / "u_forward_properties.png"
     fig.savefig(path, dpi=120)

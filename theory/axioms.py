@@ -269,6 +269,8 @@ class _Stream:
 
 
 _STREAM_LEN = 256
+#: Probability that a float preference probability is drawn as exactly 0 (or exactly 1).
+_EXTREME = 0.04
 
 
 def _vec(
@@ -308,13 +310,13 @@ def _vec(
 
 def _prob(U: _Stream, d: int | None, *, lo: int = 0, hi: int | None = None) -> Any:
     """A probability: exact ``k/d`` with ``lo <= k <= hi`` (default ``d``), or a float (0 or 1
-    with probability 1/10 each when the range allows, else uniform in the range)."""
+    with probability :data:`_EXTREME` each when the range allows, else uniform in the range)."""
     if d is None:
         a, b = lo, 1.0 if hi is None else hi
         r = U()
-        if r < 0.1 and a == 0:
+        if r < _EXTREME and a == 0:
             return 0.0
-        if r > 0.9 and b == 1.0:
+        if r > 1 - _EXTREME and b == 1.0:
             return 1.0
         return a + (b - a) * U()
     hi = d if hi is None else hi
@@ -824,7 +826,7 @@ def check_axioms(
     *,
     trials: int = 96,
     exact: bool = True,
-    local_steps: int = 0,
+    local_steps: int = 2,
 ) -> dict[str, Witness | None]:
     """Every elementary property's :func:`find_violation` result for ``evaluation``.
 
