@@ -4,6 +4,7 @@ Golden cases with hand-derived answers, the defining properties (no response bea
 the fixed-point equation), exact versus float, differential tests against nashpy, named errors.
 """
 
+import dataclasses
 from fractions import Fraction
 
 import numpy as np
@@ -425,3 +426,52 @@ def test_beta_must_be_positive(beta):
 def test_tolerance_must_be_positive():
     with pytest.raises(InvalidParameterError, match="tol"):
         regularized_nash(rock_paper_scissors(), 1.0, [1 / 3] * 3, tol=0.0)
+
+
+# ------------------------------------------------------------------------------------------
+# the NLHF-is-WRO check can fail: it detects deliberately wrong solvers
+
+
+def _run_check(instances=40):
+    from proofs_checks.nlhf_is_wro import check
+    from proofs_checks.registry import CheckContext, claim_rng
+
+    return check(CheckContext(instances=instances, seed=0, rng=claim_rng(0, "NLHF-is-WRO")))
+
+
+def test_nlhf_check_agrees_with_the_real_solvers():
+    assert not _run_check().found
+
+
+def test_nlhf_check_detects_a_wrong_maximal_lottery(monkeypatch):
+    import proofs_checks.nlhf_is_wro as mod
+
+    real = mod.maximal_lotteries
+
+    def uniform_instead(P, *, exact=None):  # uniform is wrong whenever some response beats it
+        out = real(P, exact=exact)
+        K = out[0].pi.shape[0]
+        u = np.array([F(1, K)] * K, dtype=object) if out[0].exact else np.full(K, 1.0 / K)
+        return [dataclasses.replace(o, pi=u) for o in out]
+
+    monkeypatch.setattr(mod, "maximal_lotteries", uniform_instead)
+    result = _run_check()
+    assert result.found and "maximal lottery" in result.counterexample["part"]
+
+
+def test_nlhf_check_detects_a_wrong_regularized_equilibrium(monkeypatch):
+    import proofs_checks.nlhf_is_wro as mod
+
+    real = mod.regularized_nash_stack
+
+    def perturbed(P, beta, pi_ref, **kw):
+        out = real(P, beta, pi_ref, **kw)
+        bad = []
+        for e in out:
+            pi = 0.999 * e.pi + 0.001 * np.asarray(pi_ref[len(bad)])
+            bad.append(games.RegularizedNash(pi, e.residual, e.exploitability, e.iterations))
+        return bad
+
+    monkeypatch.setattr(mod, "regularized_nash_stack", perturbed)
+    result = _run_check()
+    assert result.found and result.counterexample["part"] in ("regularized Nash", "beta -> 0 bound")
