@@ -19,7 +19,7 @@ import numpy as np
 
 from theory.experiments import default_grid, opt_success_experiment, random_training_problem
 from theory.training import (
-    Objective,
+    TrainingObjective,
     TrainingSettings,
     _log_softmax,
     _wro_sample_direction,
@@ -76,9 +76,9 @@ def main() -> None:
         "log-linear": log_linear_policy(problem.pi_ref, features),
     }
     objectives = {
-        "REINFORCE-WRO": Objective("wro", beta=0.05),
-        "DPO": Objective("dpo", beta=0.1),
-        "SFT": Objective("sft"),
+        "REINFORCE-WRO": TrainingObjective("wro", beta=0.05),
+        "DPO": TrainingObjective("dpo", beta=0.1),
+        "SFT": TrainingObjective("sft"),
     }
     settings = TrainingSettings(0.3, STEPS, BATCH, seed=1)
     print(f"M = {problem.M}, K = {problem.K}, batch {BATCH}, {STEPS} steps")

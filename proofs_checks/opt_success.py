@@ -45,7 +45,7 @@ from theory.experiments import (
     write_experiment_json,
     write_runs_csv,
 )
-from theory.training import Objective
+from theory.training import TrainingObjective
 from theory.wro import rlhf_policy
 
 from .registry import CheckContext, CheckResult, Claim
@@ -74,7 +74,7 @@ def _dpo_rlhf_gap(problem: Any, optima: dict[str, Any]) -> float | None:
         beta = float(label.split("beta=")[1].rstrip("]"))
         rlhf = rlhf_policy(problem.data, beta, problem.pi_ref).pi
         gaps.append(float(np.max(np.abs(opt.pi - rlhf))))
-        wro_label = Objective(
+        wro_label = TrainingObjective(
             "wro", h="logit", anchor="ref", beta=beta, judge="bradley_terry"
         ).label
         if wro_label in optima:

@@ -27,7 +27,7 @@ from theory.experiments import (
 from theory.preferences import random_family_matrix, total_order
 from theory.simplex import random_model
 from theory.training import (
-    Objective,
+    TrainingObjective,
     TrainingSettings,
     expected_direction,
     initial_parameters,
@@ -49,17 +49,17 @@ FD_TOL = 1e-6
 FD_STEP = 1e-5
 
 OBJECTIVES = [
-    Objective("wro", h="identity", anchor="ref", beta=0.0),
-    Objective("wro", h="identity", anchor="data", beta=0.2),
-    Objective("wro", h="logit", anchor="ref", beta=0.1),
-    Objective("wro", h="log", anchor="data", beta=0.3),
-    Objective("wro", h="logit", anchor="ref", beta=0.1, judge="bradley_terry"),
-    Objective("dpo", beta=0.5),
-    Objective("sft"),
+    TrainingObjective("wro", h="identity", anchor="ref", beta=0.0),
+    TrainingObjective("wro", h="identity", anchor="data", beta=0.2),
+    TrainingObjective("wro", h="logit", anchor="ref", beta=0.1),
+    TrainingObjective("wro", h="log", anchor="data", beta=0.3),
+    TrainingObjective("wro", h="logit", anchor="ref", beta=0.1, judge="bradley_terry"),
+    TrainingObjective("dpo", beta=0.5),
+    TrainingObjective("sft"),
 ]
 SELF_PLAY = [
-    Objective("wro", anchor="self", beta=0.0),
-    Objective("wro", anchor="self", beta=0.2),
+    TrainingObjective("wro", anchor="self", beta=0.0),
+    TrainingObjective("wro", anchor="self", beta=0.2),
 ]
 
 
@@ -120,7 +120,7 @@ def test_self_play_direction_is_the_gradient_against_a_frozen_opponent(objective
 @pytest.mark.parametrize("beta", [0.0, 0.3])
 def test_self_play_payoff_is_the_minimum_over_opponents(beta):
     problem, _ = _problem(3)
-    obj = Objective("wro", anchor="self", beta=beta)
+    obj = TrainingObjective("wro", anchor="self", beta=beta)
     rng = np.random.default_rng(3)
     for _ in range(5):
         pi = random_model(rng, problem.M, problem.K)
@@ -246,7 +246,7 @@ def test_bad_knobs_raise_named_errors(kwargs):
 )
 def test_bad_objectives_raise_named_errors(kwargs):
     with pytest.raises(InvalidParameterError):
-        Objective(**kwargs)
+        TrainingObjective(**kwargs)
 
 
 def test_bad_policies_and_problems_raise_named_errors():
@@ -260,10 +260,13 @@ def test_bad_policies_and_problems_raise_named_errors():
     with pytest.raises(ShapeMismatchError):
         make_problem(problem.data, [[0.5, 0.5]])
     with pytest.raises(ShapeMismatchError):
-        objective_value(problem, Objective("sft"), np.full((1, 4), 0.25))
+        objective_value(problem, TrainingObjective("sft"), np.full((1, 4), 0.25))
     with pytest.raises(InvalidParameterError):  # no leave-one-out baseline with one sample
         train(
-            problem, Objective("wro"), tabular_policy(problem.pi_ref), TrainingSettings(0.1, 1, 1)
+            problem,
+            TrainingObjective("wro"),
+            tabular_policy(problem.pi_ref),
+            TrainingSettings(0.1, 1, 1),
         )
     with pytest.raises(InvalidParameterError):  # J_opt below J_start is not an optimum
         optimization_success(0.5, 0.6, 0.4)
@@ -279,8 +282,12 @@ def test_deterministic_preferences_raise_named_errors():
     problem = make_problem(PreferenceData(P=P, mu0=[1 / 3] * 3), [[1 / 3] * 3])
     settings = TrainingSettings(0.1, 2, 4)
     with pytest.raises(InvalidParameterError, match="infinite"):
-        train(problem, Objective("wro", h="logit"), tabular_policy(problem.pi_ref), settings)
-    run = train(problem, Objective("wro", h="identity"), tabular_policy(problem.pi_ref), settings)
+        train(
+            problem, TrainingObjective("wro", h="logit"), tabular_policy(problem.pi_ref), settings
+        )
+    run = train(
+        problem, TrainingObjective("wro", h="identity"), tabular_policy(problem.pi_ref), settings
+    )
     assert np.all(np.isfinite(run.pi))
 
 

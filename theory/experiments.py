@@ -50,8 +50,8 @@ from .numbers import to_float
 from .preferences import random_family_matrix
 from .simplex import random_model
 from .training import (
-    Objective,
     SoftmaxPolicy,
+    TrainingObjective,
     TrainingProblem,
     TrainingSettings,
     log_linear_policy,
@@ -106,7 +106,7 @@ class ObjectiveOptimum:
     residual: float
 
 
-def objective_optimum(problem: TrainingProblem, objective: Objective) -> ObjectiveOptimum:
+def objective_optimum(problem: TrainingProblem, objective: TrainingObjective) -> ObjectiveOptimum:
     """The exact optimum of ``objective`` on ``problem`` with a maximizer and its certificate.
 
     Raises :class:`~theory.errors.InvalidParameterError` when no maximizer exists (DPO whose
@@ -179,7 +179,7 @@ class ExperimentGrid:
     ``families`` drawn per prompt (entries strictly inside (0, 1), so every ``h`` is finite and
     the Bradley-Terry MLE exists)."""
 
-    objectives: tuple[Objective, ...]
+    objectives: tuple[TrainingObjective, ...]
     settings: tuple[OptSetting, ...]
     M: int = 3
     K: int = 6
@@ -205,16 +205,16 @@ def default_grid() -> ExperimentGrid:
     """10 objectives (7 WRO, 2 DPO, SFT) x 16 settings (2 learning rates x 2 step counts x
     2 batch sizes x 2 parameterizations)."""
     objectives = (
-        Objective("wro", h="identity", anchor="ref", beta=0.05),
-        Objective("wro", h="identity", anchor="data", beta=0.05),
-        Objective("wro", h="identity", anchor="ref", beta=0.0),
-        Objective("wro", h="logit", anchor="data", beta=0.1),
-        Objective("wro", h="log", anchor="ref", beta=0.1),
-        Objective("wro", h="logit", anchor="ref", beta=0.1, judge="bradley_terry"),
-        Objective("wro", h="identity", anchor="self", beta=0.05),
-        Objective("dpo", beta=0.1),
-        Objective("dpo", beta=1.0),
-        Objective("sft"),
+        TrainingObjective("wro", h="identity", anchor="ref", beta=0.05),
+        TrainingObjective("wro", h="identity", anchor="data", beta=0.05),
+        TrainingObjective("wro", h="identity", anchor="ref", beta=0.0),
+        TrainingObjective("wro", h="logit", anchor="data", beta=0.1),
+        TrainingObjective("wro", h="log", anchor="ref", beta=0.1),
+        TrainingObjective("wro", h="logit", anchor="ref", beta=0.1, judge="bradley_terry"),
+        TrainingObjective("wro", h="identity", anchor="self", beta=0.05),
+        TrainingObjective("dpo", beta=0.1),
+        TrainingObjective("dpo", beta=1.0),
+        TrainingObjective("sft"),
     )
     settings = tuple(
         OptSetting(lr, steps, B, par)

@@ -14,8 +14,8 @@ where ``pi_ref`` (``(M, K)``, full support) is the starting model (``theta = 0``
 of shape ``(d,)`` across prompts through features ``phi`` of shape ``(M, K, d)`` with ``d < K``,
 so the objective's exact optimum may lie outside the family.
 
-**Objectives** (:class:`Objective`; ``rho`` the prompt weights, ``H = h(P_judge)`` elementwise,
-``KL_x = KL(pi_x || pi_ref,x)``):
+**Objectives** (:class:`TrainingObjective`; ``rho`` the prompt weights, ``H = h(P_judge)``
+elementwise, ``KL_x = KL(pi_x || pi_ref,x)``):
 
 * WRO with a fixed anchor ``q`` (``pi_ref`` or the data anchor ``(mu0 + mu1)/2``):
   ``J(pi) = sum_x rho_x [pi_x^T H_x q_x - beta KL_x]``.  The judge is the true ``P`` or the
@@ -26,7 +26,8 @@ so the objective's exact optimum may lie outside the family.
   exp(-(P_x^T pi_x)(y) / beta)]`` for ``beta > 0``, ``sum_x rho_x min_y (P_x^T pi_x)(y)`` for
   ``beta = 0``); its maximum is ``1/2``, attained at the (regularized) Nash equilibrium.
 * DPO: ``J(pi) = -L_DPO(pi) = sum_{x,i,j} w[x,i,j] log sigmoid(beta (d_x(i) - d_x(j)))``,
-  ``d = log pi - log pi_ref``, ``w`` the winner-loser distribution of the data.
+  ``d = log pi - log pi_ref``, ``w`` the winner-loser distribution of the data (the
+  constant ``w log 2`` of self-pairs included, as in :func:`theory.methods.dpo.dpo_loss`).
 * SFT on preferred samples: ``J(pi) = sum_{x,y} p_w(x, y) log pi_x(y)``,
   ``p_w(x, y) = sum_j w[x, y, j]``.
 
@@ -62,7 +63,7 @@ __all__ = [
     "policy_logits",
     "policy_probs",
     "initial_parameters",
-    "Objective",
+    "TrainingObjective",
     "TrainingProblem",
     "make_problem",
     "TrainingSettings",
@@ -216,14 +217,14 @@ def _chain(policy: SoftmaxPolicy, G: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Objective:
+class TrainingObjective:
     """One training objective: ``method`` in ``{"wro", "dpo", "sft"}``.
 
     WRO uses ``h`` (a registry name), ``anchor`` in ``{"ref", "data", "self"}``, ``beta >= 0`` and
     ``judge`` in ``{"true", "bradley_terry"}``; self-play needs ``h = "identity"`` and the true
     judge.  DPO uses ``beta > 0``.  SFT uses nothing else.  ``label`` names it in reports.
 
-    >>> Objective("wro", h="logit", anchor="ref", beta=0.1, judge="bradley_terry").label
+    >>> TrainingObjective("wro", h="logit", anchor="ref", beta=0.1, judge="bradley_terry").label
     'WRO[logit, ref, beta=0.1, BT judge]'
     """
 
@@ -295,10 +296,10 @@ class TrainingProblem:
     def K(self) -> int:
         return int(self.P.shape[1])
 
-    def judge(self, objective: Objective) -> np.ndarray:
+    def judge(self, objective: TrainingObjective) -> np.ndarray:
         return self.P_bt if objective.judge == "bradley_terry" else self.P
 
-    def H(self, objective: Objective) -> np.ndarray:
+    def H(self, objective: TrainingObjective) -> np.ndarray:
         """``h(P_judge)`` (cached); finite, else :class:`InvalidParameterError`."""
         key = (objective.h, objective.judge)
         if key not in self._h_cache:
@@ -315,7 +316,7 @@ class TrainingProblem:
             self._h_cache[key] = H
         return self._h_cache[key]
 
-    def anchor(self, objective: Objective) -> np.ndarray:
+    def anchor(self, objective: TrainingObjective) -> np.ndarray:
         return self.pi_ref if objective.anchor == "ref" else self.q_data
 
 
@@ -355,7 +356,9 @@ def _kl_rows(logpi: np.ndarray, logref: np.ndarray) -> np.ndarray:
     return np.sum(np.exp(logpi) * (logpi - logref), axis=1)
 
 
-def self_play_payoff(problem: TrainingProblem, objective: Objective, pi: np.ndarray) -> float:
+def self_play_payoff(
+    problem: TrainingProblem, objective: TrainingObjective, pi: np.ndarray
+) -> float:
     """``J(pi) = min_q F(pi, q)`` for self-play (see the module docstring); float."""
     logpi = np.log(np.maximum(pi, np.finfo(float).tiny))
     logref = np.log(problem.pi_ref)
@@ -371,13 +374,17 @@ def self_play_payoff(problem: TrainingProblem, objective: Objective, pi: np.ndar
     return float(problem.rho @ inner)
 
 
-def objective_value(problem: TrainingProblem, objective: Objective, pi: Any) -> float:
+def objective_value(problem: TrainingProblem, objective: TrainingObjective, pi: Any) -> float:
     """The population objective ``J(pi)`` of the module docstring (float), ``pi`` ``(M, K)``.
+
+    Computed by the library's definitions: fixed-anchor WRO by :func:`theory.wro.wro_objective`
+    with the objective's judge, self-play by :func:`self_play_payoff`, DPO as
+    ``-`` :func:`theory.methods.dpo.dpo_loss` and SFT as ``-`` :func:`theory.methods.sft.sft_loss`.
 
     >>> from fractions import Fraction as F
     >>> D = PreferenceData(P=[[0.5, 0.75], [0.25, 0.5]], mu0=[0.5, 0.5])
     >>> prob = make_problem(D, [[0.5, 0.5]])
-    >>> objective_value(prob, Objective("wro"), np.array([[1.0, 0.0]]))
+    >>> objective_value(prob, TrainingObjective("wro"), np.array([[1.0, 0.0]]))
     0.625
     """
     pi = np.asarray(pi, dtype=np.float64)
@@ -407,7 +414,7 @@ def objective_value(problem: TrainingProblem, objective: Objective, pi: Any) -> 
 
 
 def _direction_logits(
-    problem: TrainingProblem, objective: Objective, pi: np.ndarray, logpi: np.ndarray
+    problem: TrainingProblem, objective: TrainingObjective, pi: np.ndarray, logpi: np.ndarray
 ) -> np.ndarray:
     """The expected update direction wrt the logits ``z`` (``(M, K)``)."""
     logref = np.log(problem.pi_ref)
@@ -426,7 +433,7 @@ def _direction_logits(
 
 
 def expected_direction(
-    problem: TrainingProblem, objective: Objective, policy: SoftmaxPolicy, theta: np.ndarray
+    problem: TrainingProblem, objective: TrainingObjective, policy: SoftmaxPolicy, theta: np.ndarray
 ) -> np.ndarray:
     """The expectation of one stochastic update direction at ``theta`` (shape of ``theta``).
 
@@ -445,7 +452,7 @@ def _categorical(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
 
 def _wro_sample_direction(
     problem: TrainingProblem,
-    objective: Objective,
+    objective: TrainingObjective,
     pi: np.ndarray,
     logpi: np.ndarray,
     u: np.ndarray,
@@ -468,7 +475,7 @@ def _wro_sample_direction(
 
 
 def _pairs_direction(
-    objective: Objective,
+    objective: TrainingObjective,
     pi: np.ndarray,
     logpi: np.ndarray,
     log_ref: np.ndarray,
@@ -493,7 +500,7 @@ def _pairs_direction(
 
 def stochastic_gradient(
     problem: TrainingProblem,
-    objective: Objective,
+    objective: TrainingObjective,
     policy: SoftmaxPolicy,
     theta: np.ndarray,
     rng: np.random.Generator,
@@ -572,7 +579,7 @@ _CHUNK = 256
 
 def train(
     problem: TrainingProblem,
-    objective: Objective,
+    objective: TrainingObjective,
     policy: SoftmaxPolicy,
     settings: TrainingSettings,
 ) -> TrainingRun:
@@ -582,7 +589,7 @@ def train(
 
     >>> D = PreferenceData(P=[[0.5, 0.9], [0.1, 0.5]], mu0=[0.5, 0.5])
     >>> prob = make_problem(D, [[0.5, 0.5]])
-    >>> run = train(prob, Objective("wro", beta=0.1), tabular_policy(prob.pi_ref),
+    >>> run = train(prob, TrainingObjective("wro", beta=0.1), tabular_policy(prob.pi_ref),
     ...             TrainingSettings(learning_rate=2.0, steps=200, batch_size=8, seed=1))
     >>> bool(run.pi[0, 0] > 0.6)
     True
