@@ -612,7 +612,7 @@ def logit_outside(data: PreferenceData, pi: np.ndarray) -> float:
 
 
 def _member(name: str, fn: Callable[[PreferenceData, np.ndarray], Number]) -> Evaluation:
-    doc = " ".join((fn.__doc__ or "").split())
+    doc = " ".join((fn.__doc__ or "").split("\n\n")[0].split())  # the first paragraph
     return Evaluation(name=name, source=doc, fn=fn)
 
 
