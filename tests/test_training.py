@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from theory.data import PreferenceData
 from theory.errors import (
@@ -26,6 +28,7 @@ from theory.experiments import (
 )
 from theory.preferences import random_family_matrix, total_order
 from theory.simplex import random_model
+from theory.strategies import models, preference_data
 from theory.training import (
     TrainingObjective,
     TrainingSettings,
@@ -390,3 +393,57 @@ def test_adjusted_r_squared_and_problem_level_bootstrap():
     assert stats["success_adj"].r2 == pytest.approx(1.0)
     assert stats["success_adj"].low <= stats["success_adj"].r2 <= stats["success_adj"].high
     assert stats["objective_adj"].r2 < 0.5
+
+
+# ------------------------------------------------------------------------------------------
+# properties on random instances (Hypothesis)
+
+
+PROPERTY_OBJECTIVES = [
+    TrainingObjective("wro", h="identity", anchor="data", beta=0.2),
+    TrainingObjective("wro", h="logit", anchor="ref", beta=0.5, judge="bradley_terry"),
+    TrainingObjective("wro", anchor="self", beta=0.3),
+    TrainingObjective("dpo", beta=0.7),
+    TrainingObjective("sft"),
+]
+
+
+@st.composite
+def problems(draw):
+    data = draw(preference_data(family="bradley_terry"))  # P strictly inside (0, 1)
+    pi_ref = draw(models(data.M, data.K))
+    return make_problem(data, pi_ref)
+
+
+@settings(max_examples=25)
+@given(problems(), st.sampled_from(PROPERTY_OBJECTIVES), st.integers(0, 2**32 - 1))
+def test_properties_gradient_and_optimum_on_random_instances(problem, objective, seed):
+    rng = np.random.default_rng(seed)
+    policy = tabular_policy(problem.pi_ref)
+    theta = rng.normal(scale=0.3, size=policy.parameter_shape)
+    if objective.anchor == "self":  # the self-play direction: the gradient at a frozen opponent
+        q = policy_probs(policy, theta)
+
+        def f(t):
+            return wro_objective(
+                problem.P,
+                policy_probs(policy, t),
+                q,
+                objective.beta,
+                problem.pi_ref,
+                "identity",
+                problem.rho,
+            )
+    else:
+
+        def f(t):
+            return objective_value(problem, objective, policy_probs(policy, t))
+
+    np.testing.assert_allclose(
+        expected_direction(problem, objective, policy, theta),
+        _finite_difference(f, theta),
+        atol=FD_TOL,
+        rtol=0,
+    )
+    opt = objective_optimum(problem, objective)
+    assert objective_value(problem, objective, policy_probs(policy, theta)) <= opt.value + 1e-9
