@@ -7,7 +7,7 @@ iterates); we measure the max-abs
 gradient of the log-likelihood it reaches and run :func:`theory.bradley_terry.fit_bradley_terry`
 with the loosest tolerance that still guarantees that gradient level ("the same tolerance"),
 and at our default.  Both
-are timed in the same run (best of ``REPEATS`` after a warm-up).  Usage::
+are timed in the same run (best of ``REPEATS``, interleaved, after a warm-up).  Usage::
 
     python benchmarks/bench_bradley_terry.py [K]
 """
@@ -25,14 +25,17 @@ REPEATS = 5
 CHOIX_TOL = 1e-8
 
 
-def best_time(fn, repeats: int = REPEATS):
-    fn()  # warm-up (imports, BLAS threads)
-    times, out = [], None
+def interleaved_best_times(fns: dict, repeats: int = REPEATS) -> tuple[dict, dict]:
+    """Best wall time of each function, the functions run in turn within every repeat so that
+    they share the machine's load conditions (the machine may be shared); plus their outputs."""
+    outs = {name: fn() for name, fn in fns.items()}  # warm-up (imports, BLAS threads)
+    times = {name: [] for name in fns}
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            outs[name] = fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: min(t) for name, t in times.items()}, outs
 
 
 def instance(K: int, seed: int = 0) -> np.ndarray:
@@ -50,14 +53,24 @@ def main(K: int = 1000) -> None:
     w = instance(K)
     comp = w.copy()
     np.fill_diagonal(comp, 0.0)
-    t_choix, r_choix = best_time(lambda: choix.ilsr_pairwise_dense(comp, tol=CHOIX_TOL))
+    r_choix = choix.ilsr_pairwise_dense(comp, tol=CHOIX_TOL)
     r_choix = r_choix - r_choix.mean()
     g_choix = float(np.abs(bradley_terry_gradient(w, r_choix)).max())
     # our criterion is |g_i| <= tol * deg_i; this tol guarantees max|g| <= choix's max|g|
     same_tol = g_choix / float((comp + comp.T).sum(axis=1).max())
-    t_same, fit_same = best_time(lambda: fit_bradley_terry(w, tol=same_tol))
-    t_def, fit_def = best_time(lambda: fit_bradley_terry(w))
-    print(f"Bradley-Terry MLE, K = {K}, general (non-BT) P, full comparisons, best of {REPEATS}")
+    t, out = interleaved_best_times(
+        {
+            "choix": lambda: choix.ilsr_pairwise_dense(comp, tol=CHOIX_TOL),
+            "same": lambda: fit_bradley_terry(w, tol=same_tol),
+            "default": lambda: fit_bradley_terry(w),
+        }
+    )
+    t_choix, t_same, t_def = t["choix"], t["same"], t["default"]
+    fit_same, fit_def = out["same"], out["default"]
+    print(
+        f"Bradley-Terry MLE, K = {K}, general (non-BT) P, full comparisons, "
+        f"best of {REPEATS} interleaved"
+    )
     print(
         f"  choix.ilsr_pairwise_dense(tol={CHOIX_TOL:g}): {t_choix:.3f} s, "
         f"max|grad| = {g_choix:.2e}"
