@@ -130,6 +130,11 @@ def check(ctx: CheckContext) -> CheckResult:
         f"success binned = {stats['success_binned_adj']}; optimization setting = "
         f"{stats['setting_adj']}{within_text} ({LEVEL:.0%} bootstrap): {verdict}"
     )
+    if len(records) < grid.cells:
+        observed += (
+            f" [only {len(records)} runs, fewer than the {grid.cells} cells of one grid: a smoke "
+            "test whose verdict is noise; the default run is the evidence]"
+        )
     if defects:
         observed = "INVALID EXPERIMENT: " + "; ".join(defects) + ". " + observed
     counterexample = None
