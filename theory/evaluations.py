@@ -327,6 +327,7 @@ def _pairs(data: PreferenceData) -> list[tuple[int, int, int, Any]]:
 
 def neg_dpo_loss(data: PreferenceData, pi: np.ndarray) -> float:
     """``-L_DPO = E_w[log sigmoid(beta (d(y_w) - d(y_l)))]`` with uniform ``pi_ref``, beta = 1.
+
     >>> from theory.preferences import total_order
     >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
     >>> from theory.numbers import as_array
@@ -342,6 +343,7 @@ def neg_dpo_loss(data: PreferenceData, pi: np.ndarray) -> float:
 
 def preferred_likelihood(data: PreferenceData, pi: np.ndarray) -> Number:
     """``E_{(x, y_w)}[pi_x(y_w)]``: the probability the model gives the chosen response.
+
     >>> from theory.preferences import total_order
     >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
     >>> from theory.numbers import as_array
@@ -355,6 +357,7 @@ def preferred_likelihood(data: PreferenceData, pi: np.ndarray) -> Number:
 
 def neg_sft_loss(data: PreferenceData, pi: np.ndarray) -> float:
     """``E_{(x, y_w)}[log pi_x(y_w)]``: minus the SFT (chosen-response cross-entropy) loss.
+
     >>> from theory.preferences import total_order
     >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
     >>> from theory.numbers import as_array
@@ -371,6 +374,7 @@ def neg_sft_loss(data: PreferenceData, pi: np.ndarray) -> float:
 
 def neg_kl_to_sft_target(data: PreferenceData, pi: np.ndarray) -> float:
     """``-sum_x rho_x KL(pi_x || p_w,x)``: minus the model's KL divergence to the SFT target.
+
     >>> from theory.preferences import total_order
     >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
     >>> from theory.numbers import as_array
@@ -395,6 +399,7 @@ def neg_kl_to_sft_target(data: PreferenceData, pi: np.ndarray) -> float:
 def ranking_accuracy(data: PreferenceData, pi: np.ndarray) -> Number:
     """``E_w[1{r(y_w) > r(y_l)} + 1/2 1{r(y_w) = r(y_l)}]``, ``r = beta log(pi / pi_ref)``: the
     implicit-reward accuracy on data pairs (uniform ``pi_ref``: compare ``pi`` directly).
+
     >>> from theory.preferences import total_order
     >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
     >>> from theory.numbers import as_array
@@ -411,6 +416,7 @@ def ranking_accuracy(data: PreferenceData, pi: np.ndarray) -> Number:
 def reward_margin(data: PreferenceData, pi: np.ndarray) -> float:
     """``E_w[r(y_w) - r(y_l)]``, ``r = beta log(pi / pi_ref)``: the implicit reward margin that
     DPO training logs report.
+
     >>> from theory.preferences import total_order
     >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
     >>> from theory.numbers import as_array
@@ -478,6 +484,7 @@ def _fit_bt(w: np.ndarray) -> tuple[np.ndarray, float]:
 def bt_expected_reward(data: PreferenceData, pi: np.ndarray) -> float:
     """``sum_x rho_x (E_{pi_x} r_x - E_{a_x} r_x)`` for the Bradley-Terry reward ``r`` fitted by
     maximum likelihood to the data (RLHF's reward model); equals ``WR_logit`` when P is BT.
+
     >>> from theory.preferences import bradley_terry_from_strengths
     >>> D = PreferenceData(P=bradley_terry_from_strengths([2, 1]), mu0=[Fraction(1, 2)] * 2)
     >>> round(bt_expected_reward(D, np.array([[1.0, 0.0]])), 4)  # (1/2) log 2 = WR_logit
@@ -527,6 +534,7 @@ def _borda_like(data: PreferenceData, pi: np.ndarray, score: Callable[[Any], Any
 def borda_score(data: PreferenceData, pi: np.ndarray) -> Number:
     """``E_{x, y~pi}[(1/(K-1)) sum_{y' != y} P_x[y, y']]``: the expected Borda score (social
     choice), every other response weighted equally whatever the data contains.
+
     >>> from theory.preferences import total_order
     >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
     >>> from theory.numbers import as_array
@@ -539,6 +547,7 @@ def borda_score(data: PreferenceData, pi: np.ndarray) -> Number:
 def copeland_score(data: PreferenceData, pi: np.ndarray) -> Number:
     """``E_{x, y~pi}[(1/(K-1)) sum_{y' != y} step(P_x[y, y'])]``: the expected Copeland score
     (pairwise majority wins, ties half), social choice.
+
     >>> from theory.preferences import total_order
     >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
     >>> from theory.numbers import as_array
@@ -551,6 +560,7 @@ def copeland_score(data: PreferenceData, pi: np.ndarray) -> Number:
 def majority_win_rate(data: PreferenceData, pi: np.ndarray) -> Number:
     """``sum rho pi_x(y) a_x(y') step(P_x[y, y'])``: how often the model's response is the
     majority-preferred one against the data (a data-weighted Copeland score; h = step).
+
     >>> from theory.preferences import total_order
     >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
     >>> from theory.numbers import as_array
@@ -571,6 +581,7 @@ def majority_win_rate(data: PreferenceData, pi: np.ndarray) -> Number:
 def reference_win_rate(data: PreferenceData, pi: np.ndarray) -> Number:
     """``WR(pi; delta_0)``: win rate against a fixed reference response (response 0 at every
     prompt), as in reference-answer benchmarks; the data's prevalences play no role.
+
     >>> from theory.preferences import total_order
     >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
     >>> from theory.numbers import as_array
@@ -585,6 +596,7 @@ def reference_win_rate(data: PreferenceData, pi: np.ndarray) -> Number:
 def chosen_win_rate(data: PreferenceData, pi: np.ndarray) -> Number:
     """``WR(pi; p_w)``: win rate against the *chosen* responses of the data (the SFT target),
     rather than against the data distribution itself.
+
     >>> from theory.preferences import total_order
     >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
     >>> from theory.numbers import as_array
@@ -597,6 +609,7 @@ def chosen_win_rate(data: PreferenceData, pi: np.ndarray) -> Number:
 def logit_outside(data: PreferenceData, pi: np.ndarray) -> float:
     """``logit(WR(pi; a))``: h applied outside the expectation (ranks models like the win rate,
     but is not an expectation over pairs).
+
     >>> from theory.preferences import total_order
     >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)  # 0 always beats 1
     >>> from theory.numbers import as_array
@@ -612,7 +625,7 @@ def logit_outside(data: PreferenceData, pi: np.ndarray) -> float:
 
 
 def _member(name: str, fn: Callable[[PreferenceData, np.ndarray], Number]) -> Evaluation:
-    doc = " ".join((fn.__doc__ or "").split("\n\n")[0].split())  # the first paragraph
+    doc = " ".join((fn.__doc__ or "").split("\n\n")[0].split(">>>")[0].split())  # 1st paragraph
     return Evaluation(name=name, source=doc, fn=fn)
 
 
