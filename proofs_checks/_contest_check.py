@@ -21,6 +21,7 @@ from theory.search import (
     disagreement_rate,
     find_disagreement,
     minimize_witness,
+    smallest_witness,
 )
 
 from .registry import CheckContext, CheckResult, Smallest
@@ -32,6 +33,8 @@ MINIMIZE = 3
 #: Instances (and pairs per instance) used to measure the disagreement rate of random pairs.
 RATE_INSTANCES = 300
 RATE_PAIRS = 10
+#: Largest denominator of the exhaustive two-response enumeration (theory.search.smallest_witness).
+ENUMERATE_DENOMINATOR = 4
 #: Points along the smallest witness's segment drawn in the figure.
 PATH_POINTS = 61
 
@@ -94,6 +97,10 @@ def run(
             else:
                 smallest.count += 1
         ctx.progress(n + 1)
+    # the global minimum over two responses, by exhaustive enumeration of small rationals
+    enumerated = smallest_witness(contest, max_denominator=ENUMERATE_DENOMINATOR)
+    if enumerated is not None and (smallest.size is None or enumerated.size < smallest.size):
+        smallest.offer(enumerated.size, {"witness": enumerated, "enumerated": True})
     rate = disagreement_rate(
         contest,
         rng,
@@ -121,6 +128,12 @@ def run(
             details=details,
         )
     w: Witness = smallest.value["witness"]
+    how = (
+        f"exhaustive enumeration over two responses at beta = 1: none has all denominators "
+        f"< {w.size[2]}"
+        if smallest.value.get("enumerated")
+        else "minimized from a random instance"
+    )
     details["segment"] = segment(contest, w)
     miss = ", ".join(
         f"K={k}: {tried_by_K[k] - found_by_K.get(k, 0)}"
@@ -130,8 +143,8 @@ def run(
     observed = (
         f"{contest.name} loss and win rate disagree on {n_found}/{ctx.instances} random instances "
         f"(median search {1000 * details['median_search_seconds']:.1f} ms; none in {TRIES} pairs: "
-        f"{miss or 'none'}); random pairs disagree {100 * rate.rate:.1f}% of the time; smallest: "
-        + describe(w)
+        f"{miss or 'none'}); random pairs disagree {100 * rate.rate:.1f}% of the time; smallest "
+        f"({how}): " + describe(w)
     )
     return CheckResult(
         observed=observed,

@@ -23,6 +23,7 @@ from theory.search import (
     round_to_grid,
     search_witness,
     simplex_grid,
+    smallest_witness,
 )
 from theory.winrate import data_win_rate
 
@@ -122,3 +123,10 @@ def test_minimize_keeps_a_witness():
     assert w is not None
     m = minimize_witness(SFT_CONTEST, w, rng)
     assert m.size <= w.size and _is_witness(SFT_CONTEST, m)
+
+
+def test_smallest_witness_is_minimal_over_two_responses():
+    w = smallest_witness(DPO_CONTEST, max_denominator=4)
+    assert w is not None and w.certified and w.size[:3] == (2, 1, 3)
+    assert smallest_witness(DPO_CONTEST, max_denominator=2) is None
+    assert _is_witness(DPO_CONTEST, w)

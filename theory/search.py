@@ -56,6 +56,7 @@ __all__ = [
     "find_disagreement",
     "minimize_witness",
     "search_witness",
+    "smallest_witness",
     "disagreement_rate",
     "exact_log_order",
     "round_to_grid",
@@ -611,6 +612,49 @@ def _beta_choices(beta: Any) -> list[Any]:
     if b > 0 and b != 1:
         out.append(b)
     return out
+
+
+def _farey(d: int, *, ends: bool = False) -> list[Fraction]:
+    vals = {
+        Fraction(k, e)
+        for e in range(1, d + 1)
+        for k in range(0 if ends else 1, e + (1 if ends else 0))
+    }
+    return sorted(vals)
+
+
+def smallest_witness(
+    contest: Contest, *, max_denominator: int = 4, beta: Any = 1
+) -> Witness | None:
+    """The witness over two responses (one prompt, ``beta`` fixed, default 1) whose largest
+    denominator is smallest, by exhaustive enumeration: for ``d = 2, 3, ...`` every ``P[0, 1]``
+    in ``[0, 1]``, ``mu0``, ``mu1`` and ``pi_ref`` (only when the loss uses it) of full support and
+    both models with entries of denominator at most ``d``; among the witnesses at the first ``d``
+    that has one, the smallest by :attr:`Witness.size`.  Every witness is certified exactly.  None
+    when no witness has denominators ``<= max_denominator``.
+
+    >>> w = smallest_witness(SFT_CONTEST, max_denominator=3)
+    >>> w.size[0], w.size[2], w.certified
+    (2, 3, True)
+    """
+    b = Fraction(beta)
+    for d in range(2, max_denominator + 1):
+        inner, closed = _farey(d), _farey(d, ends=True)
+        models = [np.array([[v, 1 - v]], dtype=object) for v in inner]
+        refs = inner if contest.uses_reference else [Fraction(1, 2)]
+        best: Witness | None = None
+        for p01, m0, m1, r in itertools.product(closed, inner, inner, refs):
+            P = np.array([[Fraction(1, 2), p01], [1 - p01, Fraction(1, 2)]], dtype=object)
+            data = PreferenceData(P=P, mu0=[m0, 1 - m0], mu1=None if m1 == m0 else [m1, 1 - m1])
+            inst = Instance(data, np.array([[r, 1 - r]], dtype=object), b)
+            evals = [(contest.loss(inst, m), contest.win_rate(inst, m)) for m in models]
+            for i, j in itertools.combinations(range(len(models)), 2):
+                w = _judge(contest, inst, models[i], models[j], (evals[i], evals[j]))
+                if w is not None and w.certified and (best is None or w.size < best.size):
+                    best = w
+        if best is not None:
+            return best
+    return None
 
 
 def search_witness(
