@@ -6,6 +6,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from theory.bradley_terry import (
     GRAD_TOL,
@@ -242,3 +244,37 @@ def test_stack_partial_support_batched_equals_single():
         assert [c.tolist() for c in stack.fits[x].components] == [
             c.tolist() for c in single.components
         ]
+
+
+def test_sampled_counts_match_choix_on_the_raw_comparisons():
+    rng = np.random.default_rng(21)
+    D = random_preference_data(rng, 1, 6, family="general")
+    ds = sample_dataset(D, 3000, rng)
+    c = winner_loser_counts(ds)[0]
+    assert mle_exists(c)
+    fit = fit_bradley_terry_data(ds)
+    pairs = list(zip(ds.winners.tolist(), ds.losers.tolist(), strict=True))
+    pairs = [(a, b) for a, b in pairs if a != b]
+    ref = choix.ilsr_pairwise(6, pairs, tol=1e-12, max_iter=10_000)
+    assert np.max(np.abs(fit.rewards[0] - (ref - ref.mean()))) < CHOIX_AGREE
+
+
+@given(
+    st.integers(2, 6).flatmap(
+        lambda K: st.lists(st.integers(1, 9), min_size=K * K, max_size=K * K).map(
+            lambda v: np.array(v, dtype=float).reshape(K, K)
+        )
+    ),
+    st.floats(0.01, 100.0),
+    st.randoms(use_true_random=False),
+)
+def test_property_scale_and_permutation_invariance(w, scale, rnd):
+    np.fill_diagonal(w, 0)
+    K = w.shape[0]
+    fit = fit_bradley_terry(w)
+    assert np.max(np.abs(fit_bradley_terry(scale * w).rewards - fit.rewards)) < REWARD_ACC * 10
+    perm = np.array(rnd.sample(range(K), K))
+    permuted = fit_bradley_terry(w[np.ix_(perm, perm)])
+    assert np.max(np.abs(permuted.rewards - fit.rewards[perm])) < REWARD_ACC * 10
+    # the certificate: observed = expected wins at the fit
+    assert np.max(np.abs(bradley_terry_gradient(w, fit.rewards))) <= 1e-9 * w.sum()
