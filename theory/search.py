@@ -296,7 +296,7 @@ def _denominators(inst: Instance, *models: np.ndarray) -> list[int]:
     arrays = [d.P, d.mu0, d.mu1, np.asarray(inst.pi_ref), *models]
     if d.M > 1:
         arrays.append(d.rho)
-    out = []
+    out: list[int] = []
     for a in arrays:
         if not is_exact(np.asarray(a)):
             return [10**18]
@@ -495,9 +495,10 @@ def _round_instance(inst: Instance, d: int, beta: Any) -> Instance | None:
     rows = {}
     for name, arr in (("mu0", data.mu0), ("mu1", data.mu1), ("ref", np.asarray(inst.pi_ref))):
         r = [round_to_grid(arr[x], d) for x in range(data.M)]
-        if any(v is None for v in r):
+        kept = [v for v in r if v is not None]
+        if len(kept) < len(r):
             return None
-        rows[name] = np.stack(r)
+        rows[name] = np.stack(kept)
     rho = None
     if data.M > 1:
         rho = round_to_grid(data.rho, d)
