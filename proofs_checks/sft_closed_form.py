@@ -161,7 +161,7 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
     fig, axes = plt.subplots(1, 2, figsize=(9, 4))
     ax = axes[0]
     ax.scatter(pts[:, 0], pts[:, 1], s=6, alpha=0.5, label="random starts (exact)")
-    v = np.linspace(0, 0.25, 50)
+    v = np.linspace(0, max(0.1, 1.1 * float(pts[:, 0].max(initial=0.0))), 50)
     ax.plot(v, 2 * v, "k--", lw=1, label=r"$2\,\mathrm{Var}$")
     ax.axhline(1 / 6, color="C3", lw=0.8, ls=":", label="strict order, continuous start: 1/6")
     ax.set_xlabel(r"$\mathrm{Var}_{y\sim\mu}(W_\mu(y))$")
