@@ -10,6 +10,10 @@ from proofs_checks.runner import run_claim
 
 CLAIMS = all_claims()
 SMALL = 20
+#: Claims whose verdict is a statistic over a whole experiment (opt-success compares two R^2
+#: values over many training runs).  On a smoke-sized run that verdict is noise, so the test checks
+#: the mechanics instead: no internal defect, and a verdict that follows from the statistics.
+STATISTICAL = {"opt-success"}
 
 
 def test_claim_ids_are_unique_and_named_after_their_module():
@@ -24,7 +28,13 @@ def test_claim_ids_are_unique_and_named_after_their_module():
 @pytest.mark.parametrize("claim", CLAIMS, ids=[c.id for c in CLAIMS])
 def test_claim_agrees_on_a_few_instances(claim, tmp_path):
     run = run_claim(claim, instances=SMALL, seed=1, figures_dir=tmp_path)
-    assert run.verdict == "agrees", run.result.observed
+    if claim.id in STATISTICAL:
+        assert not run.result.observed.startswith("INVALID"), run.result.observed
+        stats = run.result.details["statistics"]
+        explains_less = stats["success_adj"]["r2"] < stats["objective_adj"]["r2"]
+        assert run.result.found == explains_less
+    else:
+        assert run.verdict == "agrees", run.result.observed
     assert run.result.instances >= 1
     assert run.result.observed
     if claim.expected == "counterexample":
