@@ -596,8 +596,9 @@ def _newton_nash(
         # It is taken only when it lowers phi more, so phi's descent (and convergence) is kept.
         with np.errstate(divide="ignore", invalid="ignore"):
             G = np.where(live, np.log(p) - la - np.einsum("nij,nj->ni", Aa, p) / beta, 0.0)
-        J = p[:, :, None] * np.eye(K) - p[:, :, None] * p[:, None, :]
-        Jac = np.eye(K) - (Aa @ J) / beta
+        # A J(pi) = A diag(pi) - (A pi) pi^T, formed in O(K^2)
+        Ap = np.einsum("nij,nj->ni", Aa, p)
+        Jac = np.eye(K) - (Aa * p[:, None, :] - Ap[:, :, None] * p[:, None, :]) / beta
         du = np.linalg.solve(Jac, -G[..., None])[..., 0]
         # merit: phi, or the residual once phi is below float resolution (as in the line search)
         far = r0 >= _LOCAL_RESIDUAL
