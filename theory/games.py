@@ -59,8 +59,10 @@ _IPM_MAX_ITER = 100
 _ROUND_DENOMINATOR = 10**6
 #: Gondzio centrality correctors per interior-point iteration (each costs one extra solve).
 _CORRECTORS = 2
-#: Above this complementarity the large-K interior point factors in single precision.
+#: Above this complementarity, and from this K on, the interior point factors in single
+#: precision (for smaller K the extra refinement solve costs more than it saves).
 _SINGLE_MU = 1e-6
+_SINGLE_K = 500
 #: Complementarity below which the interior point starts guessing the support and polishing.
 _POLISH_MU = 1e-4
 #: Residual below which Newton also accepts steps that shrink the residual (phi is then
@@ -175,7 +177,7 @@ def _ipm_lcp(A: np.ndarray) -> np.ndarray:
         if big:
             # early iterations (large mu) only need a rough direction: factor in float32
             # (half the cost) and refine once in float64; late iterations factor in float64
-            low = bool(np.max(mu) > _SINGLE_MU)
+            low = K >= _SINGLE_K and bool(np.max(mu) > _SINGLE_MU)
             lu = [
                 scipy.linalg.lu_factor(m.astype(np.float32) if low else m, check_finite=False)
                 for m in Mat
