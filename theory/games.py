@@ -84,8 +84,8 @@ class MaximalLottery:
     against every response (exactly ``1/2`` when exact).  ``gap = max(0, 1/2 - value)``: how far
     ``pi`` is from guaranteeing 1/2 (0 for an exact answer).  ``duality_gap = max_i (P pi)_i -
     min_j (P^T pi)_j``: the primal-dual gap of the strategy pair ``(pi, pi)`` in the game ``P``
-    (``= 2 (1/2 - value)``, never negative).  ``exact``: the answer is rational and was verified
-    exactly.  ``support``: the responses with positive mass.
+    (``= 2 (1/2 - value)``; float values clipped at 0).  ``exact``: the answer is rational and
+    was verified exactly.  ``support``: the responses with positive mass.
     """
 
     pi: np.ndarray
@@ -133,7 +133,7 @@ def _certificate(P: np.ndarray, pi: np.ndarray) -> tuple[Any, Any, Any]:
         dgap = Fraction(int(max(row)) - int(min(col)), L * D)
         return value, max(Fraction(1, 2) - value, Fraction(0)), dgap
     value = float(np.min(P.T @ pi))
-    return value, max(0.5 - value, 0.0), float(np.max(P @ pi) - value)
+    return value, max(0.5 - value, 0.0), max(float(np.max(P @ pi) - value), 0.0)
 
 
 def _support(pi: np.ndarray) -> tuple[int, ...]:
@@ -641,7 +641,7 @@ def exploitability(P: Any, pi: Any, beta: Any, pi_ref: Any) -> float:
     True
     """
     b = _check_beta(beta)
-    P_f, ref, p = _prepare_nash(P, pi_ref)
+    P_f, ref = _prepare_nash(P, pi_ref)
     pi_arr = to_float(validate_distribution(pi, name="pi"))
     if pi_arr.shape != ref.shape:
         raise ShapeMismatchError(f"pi has shape {pi_arr.shape}, expected {ref.shape}")
@@ -652,14 +652,14 @@ def exploitability(P: Any, pi: Any, beta: Any, pi_ref: Any) -> float:
     return float(max(_phi((P_f - 0.5)[None], logr[None], pi_arr[None], b)[0], 0.0))
 
 
-def _prepare_nash(P: Any, pi_ref: Any) -> tuple[np.ndarray, np.ndarray, int]:
+def _prepare_nash(P: Any, pi_ref: Any) -> tuple[np.ndarray, np.ndarray]:
     P_f = to_float(validate_preference_matrix(P))
     ref = to_float(validate_distribution(pi_ref, name="pi_ref"))
     if ref.shape != (P_f.shape[0],):
         raise ShapeMismatchError(
             f"pi_ref has shape {ref.shape}, expected ({P_f.shape[0]},) to match P"
         )
-    return P_f, ref, P_f.shape[0]
+    return P_f, ref
 
 
 def regularized_nash(P: Any, beta: Any, pi_ref: Any, *, tol: float = NASH_TOL) -> RegularizedNash:
@@ -678,7 +678,7 @@ def regularized_nash(P: Any, beta: Any, pi_ref: Any, *, tol: float = NASH_TOL) -
     (True, 1.0)
     """
     b = _check_beta(beta)
-    P_f, ref, K = _prepare_nash(P, pi_ref)
+    P_f, ref = _prepare_nash(P, pi_ref)
     return regularized_nash_stack(P_f[None], b, ref[None], tol=tol)[0]
 
 
