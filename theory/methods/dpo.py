@@ -29,8 +29,9 @@ With ``mu0 = mu1 = mu`` of full support and ``P`` Bradley-Terry there is one com
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -73,7 +74,7 @@ __all__ = [
 #: Float tolerance for recognising that a float minimizer satisfies its defining equations.
 DPO_TOL = 1e-8
 
-Source = PreferenceData | PreferenceDataset | EmpiricalPreferences
+Source = PreferenceData | PreferenceDataset | EmpiricalPreferences | np.ndarray
 
 
 def _check_beta(beta: Any) -> Any:
@@ -88,12 +89,20 @@ def dpo_weights(source: Source) -> np.ndarray:
     ``w[x, i, j] = rho_x P_x[i, j] (mu1_x(i) mu0_x(j) + mu0_x(i) mu1_x(j))`` of a
     :class:`~theory.data.PreferenceData`, or the empirical frequencies of a
     :class:`~theory.data.PreferenceDataset` / :class:`~theory.data.EmpiricalPreferences`
-    (exact Fractions, summing to 1).
+    (exact Fractions, summing to 1), or an ``(M, K, K)`` array of nonnegative weights given
+    directly (returned as read by :func:`theory.numbers.as_array`).
     """
     if isinstance(source, PreferenceData):
         return winner_loser_distribution(source)
     if isinstance(source, EmpiricalPreferences):
         return source.winner_loser
+    if isinstance(source, np.ndarray):
+        w = as_array(source, name="w")
+        if w.ndim != 3 or w.shape[1] != w.shape[2]:
+            raise ShapeMismatchError(f"w has shape {w.shape}, expected (M, K, K)")
+        if np.any(w < 0):
+            raise InvalidParameterError("w has a negative entry, expected weights >= 0")
+        return w
     if isinstance(source, PreferenceDataset):
         if source.n == 0:
             raise InvalidParameterError("the dataset is empty: the DPO loss is undefined")
@@ -342,7 +351,8 @@ class DPOMinimizerSet:
     components: tuple
     free: tuple
     rewards: np.ndarray
-    min_loss: float
+    weights: np.ndarray = field(repr=False)
+    groups: tuple = field(repr=False)
     direction: np.ndarray
     gradient_norm: float
     exact_parts: tuple
@@ -351,6 +361,25 @@ class DPOMinimizerSet:
     @property
     def M(self) -> int:
         return len(self.nus)
+
+    @cached_property
+    def min_loss(self) -> float:
+        """The minimum of the loss (its infimum when no minimizer exists): ``sum w_ii log 2`` plus,
+        for each component (each strong component when none exists), minus the Bradley-Terry
+        log-likelihood of its fitted rewards.  Computed on first use (``O(K^2)``)."""
+        w = self.weights
+        idx = np.arange(w.shape[1])
+        total = float(w[:, idx, idx].sum() * np.log(2.0))
+        for x, groups in enumerate(self.groups):
+            for comp in groups:
+                if len(comp) < 2:
+                    continue
+                sub = w[x] if len(comp) == w.shape[1] else w[x][np.ix_(comp, comp)]
+                sub = sub.copy()
+                np.fill_diagonal(sub, 0.0)
+                r = self.rewards[x, comp]
+                total -= float(np.sum(sub * log_expit(r[:, None] - r[None, :])))
+        return total
 
     @property
     def is_point(self) -> bool:
@@ -492,18 +521,16 @@ def dpo_minimizers(source: Source, pi_ref: Any, beta: Any = 1) -> DPOMinimizerSe
     if ref.shape[0] != M:
         raise ShapeMismatchError(f"pi_ref has {ref.shape[0]} prompts but the data has {M}")
     k_inv = _integer_inverse(b) if is_exact(w_all) and is_exact(ref) else None
-    idx = np.arange(K)
     w_float = to_float(w_all)
-    diag_loss = float(w_float[:, idx, idx].sum() * np.log(2.0))
     rewards = np.zeros((M, K))
     direction = np.zeros((M, K))
     nus, comps_all, frees, exact_parts, graphs = [], [], [], [], []
-    exists, gnorm, loss = True, 0.0, diag_loss
+    exists, gnorm = True, 0.0
+    groups_all = []
     for x in range(M):
-        wx = w_float[x].copy()
-        wx[idx, idx] = 0.0
+        wx = w_float[x]  # the fit and the graph ignore the diagonal
         whole: np.ndarray | None = None
-        if not wx.any():
+        if not float(wx.sum() - np.trace(wx)) > 0:
             graph: ComparisonGraph = comparison_graph(wx)
         else:
             try:  # one fit for the whole prompt; its graph serves the rest
@@ -521,10 +548,10 @@ def dpo_minimizers(source: Source, pi_ref: Any, beta: Any = 1) -> DPOMinimizerSe
             exists = False
             groups = graph.strong
             direction[x] = graph.divergence_direction()
+        groups_all.append(groups)
         fitted = np.zeros(K)
         nu_x, exact_x = [], []
         for comp in groups:
-            sub = wx if len(comp) == K else wx[np.ix_(comp, comp)]
             s_exact = None
             if is_exact(w_all):
                 s_exact = _exact_strengths(w_all[x], comp)
@@ -536,11 +563,10 @@ def dpo_minimizers(source: Source, pi_ref: Any, beta: Any = 1) -> DPOMinimizerSe
             elif whole is not None:
                 r = whole[comp]
             else:
-                fit = fit_bradley_terry(sub)
+                fit = fit_bradley_terry(wx[np.ix_(comp, comp)])
                 r = fit.rewards
                 gnorm = max(gnorm, fit.gradient_norm)
             fitted[comp] = r
-            loss -= float(np.sum(sub * log_expit(r[:, None] - r[None, :])))
             if not graph.exists:
                 continue
             ref_c = ref[x, comp]
@@ -574,7 +600,8 @@ def dpo_minimizers(source: Source, pi_ref: Any, beta: Any = 1) -> DPOMinimizerSe
         components=tuple(comps_all),
         free=tuple(frees),
         rewards=rewards,
-        min_loss=loss,
+        weights=w_float,
+        groups=tuple(groups_all),
         direction=direction,
         gradient_norm=gnorm,
         exact_parts=tuple(exact_parts),
