@@ -5,6 +5,7 @@ the fixed-point equation), exact versus float, differential tests against nashpy
 """
 
 import dataclasses
+import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -475,3 +476,22 @@ def test_nlhf_check_detects_a_wrong_regularized_equilibrium(monkeypatch):
     monkeypatch.setattr(mod, "regularized_nash_stack", perturbed)
     result = _run_check()
     assert result.found and result.counterexample["part"] in ("regularized Nash", "beta -> 0 bound")
+
+
+def test_small_beta_reaches_the_target_on_most_instances_and_warns_otherwise():
+    rng = np.random.default_rng(21)
+    reached = 0
+    for _ in range(10):
+        P = random_preference_matrix(rng, 5)
+        ref = random_distribution(rng, 5)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            eq = regularized_nash(P, 1e-4, ref)
+        if eq.residual <= 1e-12:
+            reached += 1
+            assert not caught
+            bound = 1e-4 * np.log(1 / ref.min()) + 1e-12
+            assert 0.5 - float(np.min(P.T @ eq.pi)) <= bound
+        else:  # float64 ran out: the result says so
+            assert any(issubclass(w.category, RuntimeWarning) for w in caught)
+    assert reached >= 7

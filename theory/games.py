@@ -22,6 +22,7 @@ Claim: ``NLHF-is-WRO`` (proofs_checks/nlhf_is_wro.py).
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -72,6 +73,8 @@ _LOCAL_RESIDUAL = 1e-6
 _TOL_MARGIN = 1e-2
 #: Step lengths tried for the log-space Newton candidate of :func:`_newton_nash`.
 _LOG_STEPS = (1.0, 0.5, 0.25, 0.1)
+#: Below this beta the regularized equilibrium is found by continuation from 10 beta, 100 beta...
+_CONTINUATION_BELOW = 1e-3
 #: Newton iteration cap for the regularized equilibrium.
 _NEWTON_MAX_ITER = 200
 
@@ -628,6 +631,28 @@ def _newton_nash(
     return pi, its
 
 
+def _solve_nash(
+    A: np.ndarray, logr: np.ndarray, beta: float, tol: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_newton_nash`, warm-started by continuation in ``beta`` when ``beta`` is small.
+
+    For ``beta`` below :data:`_CONTINUATION_BELOW` the equilibrium is first solved at
+    ``beta * 10^k, ..., beta * 10`` (each warm-starting the next): Newton's fast region shrinks
+    with ``beta`` and the previous equilibrium lies inside it.  Only the start changes; the last
+    solve is the requested problem.  Returns ``(pi, total Newton iterations)``."""
+    ladder = []
+    b = beta
+    while b < _CONTINUATION_BELOW:
+        b *= 10.0
+        ladder.append(b)
+    pi, total = None, np.zeros(A.shape[0], dtype=int)
+    for b in reversed(ladder):
+        pi, its = _newton_nash(A, logr, b, tol, pi)
+        total += its
+    pi, its = _newton_nash(A, logr, beta, tol, pi)
+    return pi, total + its
+
+
 def exploitability(P: Any, pi: Any, beta: Any, pi_ref: Any) -> float:
     """``phi(pi) = beta log sum_y pi_ref(y) exp((P pi)_y / beta) - (1/2) + beta KL(pi||pi_ref)``.
 
@@ -669,7 +694,8 @@ def regularized_nash(P: Any, beta: Any, pi_ref: Any, *, tol: float = NASH_TOL) -
     with beta > 0"; claim ``NLHF-is-WRO``): ``pi`` maximizes ``WR(p; pi) - beta KL(p || pi_ref)``
     over ``p`` when the competitor is ``pi`` itself.  ``P`` ``(K, K)``, ``beta > 0``, ``pi_ref``
     ``(K,)``; ``pi`` vanishes where ``pi_ref`` does.  Certificate: ``residual`` (max-norm of the
-    fixed-point equation, <= ``tol``) and ``exploitability``.  ``beta <= 0`` raises
+    fixed-point equation, <= ``tol``; for ``beta`` below about ``1e-4`` float64 may not reach
+    it, and a :class:`RuntimeWarning` says so) and ``exploitability``.  ``beta <= 0`` raises
     :class:`~theory.errors.InvalidParameterError` (``beta = 0`` is :func:`maximal_lottery`).
 
     >>> from theory.preferences import rock_paper_scissors
@@ -708,8 +734,18 @@ def regularized_nash_stack(
     A = P_f - 0.5
     with np.errstate(divide="ignore"):
         logr = np.log(ref)  # -inf outside the support of pi_ref
-    pi, its = _newton_nash(A, logr, b, tol)
+    pi, its = _solve_nash(A, logr, b, tol)
     res = _residual(A, logr, pi, b)
+    if np.any(res > tol):
+        m = int(np.argmax(res))
+        warnings.warn(
+            f"regularized_nash: residual {res[m]:.1e} > tol = {tol:g} at prompt {m} with "
+            f"beta = {b:g} after {int(its[m])} Newton steps (below beta ~ 1e-4 the fixed point "
+            "needs (P pi) / beta to more digits than float64 has); the result carries its "
+            "residual",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     phi = _phi(A, logr, pi, b)
     out = [
         RegularizedNash(pi[m], float(res[m]), float(max(phi[m], 0.0)), int(its[m]))
