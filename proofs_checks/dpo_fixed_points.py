@@ -17,7 +17,10 @@ Instances cycle through four cases:
   exist exactly when the set reports none; along the reported direction the loss strictly falls
   and stays above the reported infimum, which it approaches;
 * **sampled**: a dataset of 10..80 comparisons: the same checks on the empirical weights, with
-  the per-comparison loss :func:`theory.methods.dpo.dpo_sampled_loss` as the second computation.
+  the per-comparison loss :func:`theory.methods.dpo.dpo_sampled_loss` as the second computation;
+* **ranking**: ``mu0 = mu1 = mu`` of full support and any ``P`` (general, cyclic, BT): the fitted
+  rewards satisfy ``W_mu(i) = sum_j mu_j sigmoid(r_i - r_j)`` and the minimizer's implicit reward
+  ``beta d`` ranks responses exactly as ``W_mu`` does.
 """
 
 from __future__ import annotations
@@ -140,7 +143,7 @@ def _check_set(S, loss_of, data: PreferenceData | None, w: np.ndarray, ref, beta
 
 def _case_full(rng: np.random.Generator, n: int, fails: list) -> dict[str, Any]:
     K = int(rng.integers(2, MAX_K + 1))
-    exact = n % 8 == 0
+    exact = (n // len(CASES)) % 2 == 0  # every other full-support instance is exact
     P = random_bradley_terry(rng, K, exact=exact)
     mu = random_distribution(rng, K, exact=exact)
     ref = random_distribution(rng, K, exact=exact)[None]
@@ -245,14 +248,42 @@ def _case_sampled(rng: np.random.Generator, n: int, fails: list) -> dict[str, An
     return {"free": any(len(f) for f in S.free)}
 
 
-CASES = (_case_full, _case_partial, _case_no_minimizer, _case_sampled)
+def _case_ranking(rng: np.random.Generator, n: int, fails: list) -> dict[str, Any]:
+    """``mu0 = mu1 = mu`` of full support, any ``P``: the stationarity of the fit reads
+    ``W_mu(i) = sum_j mu_j sigmoid(r_i - r_j)``, increasing in ``r_i``, so the implicit reward
+    ``beta d = r`` ranks responses exactly as ``W_mu`` does."""
+    K = int(rng.integers(2, MAX_K + 1))
+    family = str(rng.choice(["general", "cyclic", "bradley_terry"]))
+    data = random_preference_data(rng, 1, K, family=family, symmetric=True)
+    ref = random_model(rng, 1, K)
+    beta = float(rng.choice(BETAS))
+    S = dpo_minimizers(data, ref, beta)
+    if not S.exists:  # "cyclic" over two responses is a total order: no MLE, nothing to rank
+        if mle_exists(to_float(dpo_weights(data))[0]):
+            fails.append(("exists iff the MLE exists", {"P": data.P}))
+        return {}
+    mu = to_float(data.mu0[0])
+    W = to_float(data.P[0]) @ mu
+    r = S.rewards[0]
+    G = (1.0 / (1.0 + np.exp(-(r[:, None] - r[None, :])))) @ mu
+    if np.max(np.abs(G - W)) > GRAD_TOL:
+        fails.append(("W_mu(i) = sum_j mu_j sigmoid(r_i - r_j)", {"P": data.P, "mu": mu}))
+    d = np.log(to_float(S.point())[0]) - np.log(to_float(ref)[0])
+    for i in range(K):
+        for j in range(K):
+            if W[i] > W[j] + TOL and not d[i] > d[j]:
+                fails.append(("DPO ranks responses as W_mu does", {"P": data.P, "mu": mu}))
+    return {"ranked": True}
+
+
+CASES = (_case_full, _case_partial, _case_no_minimizer, _case_sampled, _case_ranking)
 
 
 def check(ctx: CheckContext) -> CheckResult:
     rng = ctx.rng
     worst = Smallest()
     counts = {c.__name__[6:]: 0 for c in CASES}
-    exact_full = free_sets = no_min = path_checked = 0
+    exact_full = free_sets = no_min = path_checked = ranked = 0
     spreads: list[float] = []
     paths: list[tuple[list[float], float]] = []
     for n in range(ctx.instances):
@@ -264,6 +295,7 @@ def check(ctx: CheckContext) -> CheckResult:
         free_sets += bool(info.get("free"))
         no_min += bool(info.get("no_min")) or "path" in info
         path_checked += "path" in info
+        ranked += bool(info.get("ranked"))
         if "spread" in info and info.get("free"):
             spreads.append(info["spread"])
         if "path" in info and len(paths) < 30:
@@ -281,7 +313,8 @@ def check(ctx: CheckContext) -> CheckResult:
         f"= linprog; {free_sets} with free responses, median best-worst spread "
         f"{np.median(spreads) if spreads else 0:.3f}), {no_min} instances without a minimizer "
         f"reported as such ({path_checked} deterministic ones: loss strictly falling towards the "
-        "infimum along the reported direction)"
+        f"infimum along the reported direction); on {ranked} full-support instances with general "
+        "P the implicit reward ranks responses as W_mu"
     )
     return CheckResult(
         observed=observed,
