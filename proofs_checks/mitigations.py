@@ -12,7 +12,8 @@ Instances cycle through four parts (THEORY.md, SFT; claim ``mitigations``):
   tends to ``n / (n + 1)`` (exact, K = 1000, within ``1/K``);
 * **iterated SFT, cyclic preferences**: the Lyapunov quantity ``(1/K) sum_y log pi_t(y)``
   strictly falls (checked exactly: ``prod_y 2 W_t(y) < 1``) so the trajectory leaves the uniform
-  equilibrium for ever, and the leading response keeps rotating (K = 3);
+  equilibrium for ever, and the leading response keeps rotating (K = 3); the float trajectory
+  (computed in log space) matches the exact one on the first rounds;
 * **checkpointing** along a simulated DPO training path (full-batch gradient descent, step
   ``1 / beta^2`` so the convex training loss must fall monotonically): the win-rate-chosen
   checkpoint is never worse than the held-out-loss-chosen one, and the check records how often
@@ -99,6 +100,9 @@ def _part_cyclic(rng: np.random.Generator, fails: list) -> dict[str, Any]:
         if not np.prod(2 * W) < 1:
             fails.append(("exact Lyapunov decrease (cyclic)", {"P": P, "mu": mu, "t": t}))
     trf = iterated_sft(P.astype(float), mu.astype(float), CYCLE_STEPS)
+    head = trf.models[: EXACT_STEPS + 1]
+    if np.max(np.abs(head - tr.models.astype(float))) > 1e-12:
+        fails.append(("float (log-space) trajectory = exact trajectory", {"P": P, "mu": mu}))
     V = trf.log_potential()
     if np.any(np.diff(V) >= 0):
         fails.append(("Lyapunov quantity falls (cyclic, float)", {"P": P, "mu": mu}))
