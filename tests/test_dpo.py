@@ -153,3 +153,17 @@ def test_zero_mass_and_errors():
     with pytest.raises(InvalidParameterError):
         dpo_weights("not data")
     assert np.allclose(dpo_implicit_reward([half, half], [half, half]), 0.0)
+
+
+def test_weights_given_directly_and_the_k1000_path_is_one_fit():
+    rng = np.random.default_rng(7)
+    D = random_preference_data(rng, 1, 5, family="general")
+    ref = random_model(rng, 1, 5)
+    w = np.asarray(to_float(dpo_weights(D)))
+    A, B = dpo_minimizers(w, ref, 0.5), dpo_minimizers(D, ref, 0.5)
+    assert np.allclose(to_float(A.point()), to_float(B.point()), atol=1e-12)
+    assert abs(A.min_loss - B.min_loss) < 1e-12
+    with pytest.raises(InvalidParameterError):
+        dpo_weights(-w)
+    with pytest.raises(ShapeMismatchError):
+        dpo_weights(w[0])
