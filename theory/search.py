@@ -275,7 +275,8 @@ class Witness:
     def as_dict(self) -> dict[str, Any]:
         one = self.instance.data.M == 1
         out = {"contest": self.contest, **self.instance.as_dict()}
-        if not CONTESTS[self.contest].uses_reference if self.contest in CONTESTS else False:
+        contest = CONTESTS.get(self.contest)
+        if contest is not None and not contest.uses_reference:
             out.pop("pi_ref")
             out.pop("beta")
         out.update(
