@@ -28,7 +28,7 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-import scipy.linalg
+from scipy.linalg import lapack
 
 from .errors import InvalidParameterError, ShapeMismatchError
 from .numbers import Number, as_array, is_exact, to_exact, to_float
@@ -143,6 +143,10 @@ def _support(pi: np.ndarray) -> tuple[int, ...]:
     return tuple(int(i) for i in np.flatnonzero(pi > 0))
 
 
+_DGETRF, _DGETRS = lapack.dgetrf, lapack.dgetrs
+_SGETRF, _SGETRS = lapack.sgetrf, lapack.sgetrs
+
+
 # --------------------------------------------------------------------------------------------
 # float path: interior point on the LCP of the symmetric game, then support polishing
 
@@ -181,17 +185,20 @@ def _ipm_lcp(A: np.ndarray) -> np.ndarray:
             # early iterations (large mu) only need a rough direction: factor in float32
             # (half the cost) and refine once in float64; late iterations factor in float64
             low = K >= _SINGLE_K and bool(np.max(mu) > _SINGLE_MU)
-            lu = [
-                scipy.linalg.lu_factor(m.astype(np.float32) if low else m, check_finite=False)
-                for m in Mat
-            ]
+            getrf, getrs = (_SGETRF, _SGETRS) if low else (_DGETRF, _DGETRS)
+            lu = []
+            for m in Mat:  # LAPACK directly: the scipy wrappers' checks cost more than K = 300
+                f, piv, info = getrf(m.astype(np.float32) if low else m, overwrite_a=True)
+                if info < 0:  # pragma: no cover - argument error, a bug
+                    raise RuntimeError(f"getrf failed with info = {info}")
+                lu.append((f, piv))
 
-            def solve(rhs, lu=lu, low=low, Mat=Mat):
+            def solve(rhs, lu=lu, low=low, Mat=Mat, getrs=getrs):
                 out = []
-                for f, r, m in zip(lu, rhs, Mat, strict=True):
-                    z = scipy.linalg.lu_solve(f, r, check_finite=False).astype(np.float64)
+                for (f, piv), r, m in zip(lu, rhs, Mat, strict=True):
+                    z = getrs(f, piv, r)[0].astype(np.float64)
                     if low:
-                        z += scipy.linalg.lu_solve(f, r - m @ z, check_finite=False)
+                        z += getrs(f, piv, r - m @ z)[0]
                     out.append(z)
                 return np.stack(out)
         else:
@@ -223,9 +230,11 @@ def _ipm_lcp(A: np.ndarray) -> np.ndarray:
         x[active] = xa + alpha[:, None] * dx
         w[active] = wa + alpha[:, None] * dw
         # candidates: the normalised iterate and its support polish
-        xs = np.maximum(x[active], 0.0)
-        _keep_better(A, active, xs / xs.sum(axis=1, keepdims=True), best, best_gap)
         ready = mu < _POLISH_MU
+        if np.any(ready):  # a raw iterate cannot be certified before mu is small
+            rows = active[ready]
+            xs = np.maximum(x[rows], 0.0)
+            _keep_better(A, rows, xs / xs.sum(axis=1, keepdims=True), best, best_gap)
         if big:
             for n_local in np.flatnonzero(ready):
                 n = active[n_local]
