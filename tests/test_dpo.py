@@ -167,3 +167,17 @@ def test_weights_given_directly_and_the_k1000_path_is_one_fit():
         dpo_weights(-w)
     with pytest.raises(ShapeMismatchError):
         dpo_weights(w[0])
+
+
+def test_point_weights_validated_and_kinds():
+    P = np.array(
+        [[half, Fraction(2, 3), 1], [Fraction(1, 3), half, half], [0, half, half]], dtype=object
+    )
+    D = PreferenceData(P=P, mu0=[Fraction(1, 2), Fraction(1, 2), 0])
+    S = dpo_minimizers(D, [[Fraction(1, 3)] * 3], 1)
+    assert S.point([[Fraction(1, 4)]], [[Fraction(3, 4)]]).dtype == object
+    assert S.point([[0.25]], [[0.75]]).dtype == np.float64
+    with pytest.raises(InvalidParameterError):
+        S.point([[0]], [[1]])  # a component weight must be positive
+    with pytest.raises(ShapeMismatchError):
+        S.point([[half, half]], [[]])

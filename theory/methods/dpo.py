@@ -400,14 +400,28 @@ class DPOMinimizerSet:
         for x in range(self.M):
             nus, free = self.nus[x], self.free[x]
             n = len(nus) + len(free)
-            exact = all(self.exact_parts[x])
+            given = ([] if t is None else list(t[x])) + ([] if u is None else list(u[x]))
+            exact = all(self.exact_parts[x]) and all(
+                isinstance(v, Fraction | int | np.integer) for v in given
+            )
             one = Fraction(1) if exact else 1.0
             tx = [one / n] * len(nus) if t is None else list(t[x])
             ux = [one / n] * len(free) if u is None else list(u[x])
+            if len(tx) != len(nus) or len(ux) != len(free):
+                raise ShapeMismatchError(
+                    f"prompt {x}: {len(tx)} component weights and {len(ux)} free masses given, "
+                    f"expected {len(nus)} and {len(free)}"
+                )
+            total = sum(tx) + sum(ux)
+            if any(v <= 0 for v in tx) or any(v < 0 for v in ux) or abs(total - 1) > DPO_TOL:
+                raise InvalidParameterError(
+                    f"prompt {x}: component weights must be > 0 and free masses >= 0, summing "
+                    f"to 1 (they sum to {format_number(total)})"
+                )
             K = self.pi_ref.shape[1]
             row = np.array([Fraction(0)] * K, dtype=object) if exact else np.zeros(K)
             for weight, nu in zip(tx, nus, strict=True):
-                row = row + weight * nu
+                row = row + weight * (nu if exact else to_float(nu))
             for weight, y in zip(ux, free, strict=True):
                 row[y] = row[y] + weight
             rows.append(row)
