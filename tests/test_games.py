@@ -30,9 +30,9 @@ from theory import (
     total_order,
 )
 from theory.games import (
-    exploitability,
     maximal_lotteries,
     maximal_lottery,
+    regularized_exploitability,
     regularized_nash,
     regularized_nash_stack,
 )
@@ -355,9 +355,9 @@ def test_exploitability_is_zero_only_at_the_equilibrium():
     P = random_preference_matrix(rng, 4)
     ref = random_distribution(rng, 4)
     eq = regularized_nash(P, 0.3, ref)
-    assert exploitability(P, eq.pi, 0.3, ref) <= 1e-12
-    assert exploitability(P, ref, 0.3, ref) > 1e-6
-    assert exploitability(P, [1.0, 0, 0, 0], 0.3, [0, 0.5, 0.5, 0]) == float("inf")
+    assert regularized_exploitability(P, eq.pi, 0.3, ref) <= 1e-12
+    assert regularized_exploitability(P, ref, 0.3, ref) > 1e-6
+    assert regularized_exploitability(P, [1.0, 0, 0, 0], 0.3, [0, 0.5, 0.5, 0]) == float("inf")
 
 
 @given(

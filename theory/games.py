@@ -44,7 +44,7 @@ __all__ = [
     "maximal_lotteries",
     "regularized_nash",
     "regularized_nash_stack",
-    "exploitability",
+    "regularized_exploitability",
 ]
 
 #: Target duality gap of the float maximal lottery (the solver stops once its certificate is below).
@@ -104,7 +104,8 @@ class RegularizedNash:
     """The NLHF regularized Nash equilibrium with its certificate.
 
     ``pi`` (``(K,)``), ``residual = max_y |pi - softmax(log pi_ref + P pi / beta)|_y``,
-    ``exploitability = phi(pi)`` (see :func:`exploitability`) and the Newton ``iterations``.
+    ``exploitability = phi(pi)`` (see :func:`regularized_exploitability`) and the Newton
+    ``iterations``.
     """
 
     pi: np.ndarray
@@ -662,7 +663,7 @@ def _solve_nash(
     return pi, total + its
 
 
-def exploitability(P: Any, pi: Any, beta: Any, pi_ref: Any) -> float:
+def regularized_exploitability(P: Any, pi: Any, beta: Any, pi_ref: Any) -> float:
     """``phi(pi) = beta log sum_y pi_ref(y) exp((P pi)_y / beta) - (1/2) + beta KL(pi||pi_ref)``.
 
     The regularized exploitability of ``pi`` in the NLHF game: the best KL-regularized win-rate
@@ -671,7 +672,8 @@ def exploitability(P: Any, pi: Any, beta: Any, pi_ref: Any) -> float:
     ``pi_ref`` ``(K,)``, ``beta > 0``.
 
     >>> from theory.preferences import rock_paper_scissors
-    >>> abs(exploitability(rock_paper_scissors(), [1/3] * 3, 0.5, [1/3] * 3)) < 1e-15
+    >>> rps = rock_paper_scissors()
+    >>> abs(regularized_exploitability(rps, [1/3] * 3, 0.5, [1/3] * 3)) < 1e-15
     True
     """
     b = _check_beta(beta)
