@@ -386,15 +386,19 @@ def _exact_simplex(P: np.ndarray) -> np.ndarray:
     """Exact tableau simplex (Bland's rule, always terminates): ``max 1^T y`` s.t. ``B y <= 1``,
     ``y >= 0`` with ``B = P + 1/2 > 0``.  Its optimum has ``1^T y = 1`` and ``A y <= 0``: a
     maximal lottery.  Used only when the float-guided exact solve cannot be verified."""
+    import flint  # exact rationals, much faster than Fraction in the pivots
+
     K = P.shape[0]
     half = Fraction(1, 2)
+    zero, one = flint.fmpq(0), flint.fmpq(1)
     # tableau rows: [B | I | 1]; objective row: reduced costs of max 1^T y
     T = [
-        [P[i, j] + half for j in range(K)] + [Fraction(int(i == j)) for j in range(K)] + [1]
+        [flint.fmpq((v := P[i, j] + half).numerator, v.denominator) for j in range(K)]
+        + [one if i == j else zero for j in range(K)]
+        + [one]
         for i in range(K)
     ]
-    T = [[Fraction(v) for v in row] for row in T]
-    obj = [Fraction(-1)] * K + [Fraction(0)] * (K + 1)
+    obj = [-one] * K + [zero] * (K + 1)
     basis = list(range(K, 2 * K))
     while True:
         enter = next((j for j in range(2 * K) if obj[j] < 0), None)
@@ -418,7 +422,7 @@ def _exact_simplex(P: np.ndarray) -> np.ndarray:
     y = [Fraction(0)] * K
     for i, b in enumerate(basis):
         if b < K:
-            y[b] = T[i][-1]
+            y[b] = Fraction(int(T[i][-1].p), int(T[i][-1].q))
     total = sum(y)
     return np.array([v / total for v in y], dtype=object)
 
