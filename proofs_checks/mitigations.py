@@ -17,7 +17,8 @@ Instances cycle through four parts (THEORY.md, SFT; claim ``mitigations``):
 * **checkpointing** along a simulated DPO training path (full-batch gradient descent, step
   ``1 / beta^2`` so the convex training loss must fall monotonically): the win-rate-chosen
   checkpoint is never worse than the held-out-loss-chosen one, and the check records how often
-  and by how much the loss choice is worse.
+  and by how much the loss choice is worse, and the regret of choosing by a win rate estimated
+  from judged comparisons (what a practitioner can measure).
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ import numpy as np
 
 from theory import cyclic, random_bradley_terry, total_order
 from theory.data import PreferenceData, random_preference_data
-from theory.dynamics import checkpoint_path, iterated_sft, select_checkpoints
+from theory.dynamics import (
+    checkpoint_path,
+    estimate_win_rates,
+    iterated_sft,
+    select_checkpoints,
+)
 from theory.methods.sft import best_of_n, best_of_n_win_rate, sft_win_rate, strict_order_ceiling
 from theory.preferences import bradley_terry, bradley_terry_rewards
 from theory.simplex import random_distribution
@@ -46,6 +52,8 @@ EXACT_STEPS = 3
 CYCLE_STEPS = 300
 BEST_OF = (1, 2, 3, 4, 6, 8)
 LARGE_K = 1000
+#: Judged comparisons per checkpoint when the win rate is estimated rather than known.
+JUDGED = 200
 
 
 def _part_strict_exact(rng: np.random.Generator, fails: list) -> dict[str, Any]:
@@ -123,7 +131,16 @@ def _part_checkpoint(rng: np.random.Generator, fails: list) -> dict[str, Any]:
     choice = select_checkpoints(cp)
     if choice.regret < -TOL:
         fails.append(("win-rate checkpoint never worse", {"choice": choice}))
-    return {"regret": choice.regret, "differ": choice.differ, "path": cp}
+    estimated = select_checkpoints(cp, win_rates=estimate_win_rates(cp, data, JUDGED, rng))
+    # regret of choosing by an estimated win rate, relative to the best checkpoint
+    est_regret = choice.wr_by_win_rate - estimated.wr_by_win_rate
+    return {
+        "regret": choice.regret,
+        "differ": choice.differ,
+        "path": cp,
+        "loss_regret": choice.regret,
+        "est_regret": est_regret,
+    }
 
 
 PARTS = (_part_strict_exact, _part_bt, _part_cyclic, _part_checkpoint)
@@ -133,7 +150,7 @@ def check(ctx: CheckContext) -> CheckResult:
     rng = ctx.rng
     worst = Smallest()
     counts = dict.fromkeys((p.__name__[6:] for p in PARTS), 0)
-    raises, regrets, changes = [], [], []
+    raises, regrets, changes, est_regrets = [], [], [], []
     converged = differ = 0
     example_path = None
     for n in range(ctx.instances):
@@ -148,6 +165,7 @@ def check(ctx: CheckContext) -> CheckResult:
             changes.append(info["changes"])
         if "regret" in info:
             regrets.append(info["regret"])
+            est_regrets.append(info["est_regret"])
             differ += info["differ"]
             if info["regret"] > 0 and (example_path is None or info["regret"] > example_path[0]):
                 cp = info["path"]
@@ -171,7 +189,9 @@ def check(ctx: CheckContext) -> CheckResult:
         f"(K={LARGE_K}); cyclic: exact Lyapunov decrease, leader rotated >= "
         f"{min(changes) if changes else 0} times on all {counts['cyclic']}; checkpoints: loss "
         f"choice worse on {differ}/{counts['checkpoint']} paths (mean regret "
-        f"{np.sum(regrets) / n_ckpt:.4f}, max {max(regrets, default=0):.3f})"
+        f"{np.sum(regrets) / n_ckpt:.4f}, max {max(regrets, default=0):.3f}; choosing by a "
+        f"win rate estimated from {JUDGED} judged comparisons: mean regret "
+        f"{np.sum(est_regrets) / n_ckpt:.4f})"
     )
     return CheckResult(
         observed=observed,
@@ -182,6 +202,7 @@ def check(ctx: CheckContext) -> CheckResult:
             "counts": counts,
             "checkpoint_differ": differ,
             "regrets": regrets[:3000],
+            "estimated_win_rate_regrets": est_regrets[:3000],
             "example_path": example_path,
             "best_of_n_limits": {str(k): v for k, v in limits.items()},
         },

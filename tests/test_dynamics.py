@@ -9,6 +9,7 @@ from theory.data import PreferenceData, random_preference_data
 from theory.dynamics import (
     Checkpoints,
     checkpoint_path,
+    estimate_win_rates,
     iterated_sft,
     select_checkpoints,
     sft_step,
@@ -103,3 +104,13 @@ def test_errors():
     D = PreferenceData(P=total_order(2, exact=False), mu0=[0.5, 0.5])
     with pytest.raises(InvalidParameterError):
         checkpoint_path(D, [[0.5, 0.5]], 0.0, np.random.default_rng(0))
+
+
+def test_estimated_win_rates_are_unbiased_enough():
+    rng = np.random.default_rng(3)
+    D = random_preference_data(rng, 2, 3)
+    cp = checkpoint_path(D, np.full((2, 3), 1 / 3), 1.0, rng, steps=4)
+    est = estimate_win_rates(cp, D, 20000, rng)
+    assert np.max(np.abs(est - cp.win_rates)) < 0.02
+    with pytest.raises(InvalidParameterError):
+        estimate_win_rates(cp, D, 0, rng)

@@ -45,6 +45,7 @@ __all__ = [
     "Checkpoints",
     "checkpoint_path",
     "select_checkpoints",
+    "estimate_win_rates",
     "CheckpointChoice",
 ]
 
@@ -215,6 +216,36 @@ def checkpoint_path(
     pl = -np.einsum("xij,txij->t", w_pop, logsig)
     wr = np.einsum("x,txi,xij,xj->t", rho, models, P, anchor)
     return Checkpoints(models, tl, hl, pl, wr)
+
+
+def estimate_win_rates(
+    path: Checkpoints, data: PreferenceData, n: int, rng: np.random.Generator
+) -> np.ndarray:
+    """What a practitioner measures: for each checkpoint ``pi_t`` of ``path``, the fraction of
+    ``n`` judged comparisons it wins (``x ~ rho``, ``y ~ pi_t``, ``y' ~ (mu0 + mu1)/2``, the
+    judge prefers ``y`` with probability ``P_x[y, y']``, ties half), an unbiased estimate of
+    ``WR(pi_t; (mu0 + mu1)/2)``.  Float ``(T + 1,)``.
+
+    >>> D = PreferenceData(P=[[0.5, 1.0], [0.0, 0.5]], mu0=[0.5, 0.5])
+    >>> cp = Checkpoints(np.array([[[1.0, 0.0]]]), np.zeros(1), np.zeros(1), np.zeros(1),
+    ...                  np.array([0.75]))
+    >>> float(estimate_win_rates(cp, D, 4000, np.random.default_rng(0))[0]) > 0.7
+    True
+    """
+    if not isinstance(n, int | np.integer) or n < 1:
+        raise InvalidParameterError(f"n = {n!r}, expected a positive integer")
+    P, rho, anchor = to_float(data.P), to_float(data.rho), to_float(data_anchor(data))
+    T1 = path.models.shape[0]
+    x = rng.choice(data.M, size=(T1, n), p=rho)
+    t_idx = np.repeat(np.arange(T1)[:, None], n, axis=1)
+    cdf_pi = np.cumsum(path.models, axis=2)[t_idx, x]  # (T1, n, K)
+    y = np.minimum((rng.random((T1, n, 1)) >= cdf_pi).sum(axis=2), data.K - 1)
+    cdf_q = np.cumsum(anchor, axis=1)[x]
+    y2 = np.minimum((rng.random((T1, n, 1)) >= cdf_q).sum(axis=2), data.K - 1)
+    p = P[x, y, y2]
+    wins = (rng.random((T1, n)) < p).astype(float)
+    wins[y == y2] = 0.5
+    return wins.mean(axis=1)
 
 
 @dataclass(frozen=True)
