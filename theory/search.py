@@ -351,7 +351,12 @@ def random_instance(
 ) -> Instance:
     """A random float instance: ``K`` in ``2..max_K``, a random family per prompt, ``mu0 = mu1``
     half of the time (unless ``symmetric`` says), full-support ``mu``, ``pi_ref`` uniform or
-    random, ``beta`` in ``{0.1, 0.5, 1, 2}``."""
+    random, ``beta`` in ``{0.1, 0.5, 1, 2}``.
+
+    >>> inst = random_instance(np.random.default_rng(0), K=3, M=2)
+    >>> inst.data.K, inst.data.M, inst.exact
+    (3, 2, False)
+    """
     from .data import random_preference_data
 
     K = int(rng.integers(2, max_K + 1)) if K is None else K
@@ -668,7 +673,13 @@ def search_witness(
     minimize: bool = True,
     **minimize_options: Any,
 ) -> Witness | None:
-    """:func:`find_disagreement` then (optionally) :func:`minimize_witness`."""
+    """:func:`find_disagreement` then (optionally) :func:`minimize_witness`.
+
+    >>> rng = np.random.default_rng(1)
+    >>> w = search_witness(SFT_CONTEST, random_instance(rng, K=3, family="general"), rng)
+    >>> w.certified, w.size[0] <= 3
+    (True, True)
+    """
     w = find_disagreement(contest, inst, rng, tries=tries)
     if w is None or not minimize:
         return w
@@ -702,7 +713,12 @@ def disagreement_rate(
 ) -> DisagreementStats:
     """The fraction of random model pairs (Dirichlet(1) per prompt) whose loss order and win-rate
     order disagree, over ``instances`` random instances (``sampler``, default
-    :func:`random_instance`) with ``pairs`` pairs each.  Ties count as agreement."""
+    :func:`random_instance`) with ``pairs`` pairs each.  Ties count as agreement.
+
+    >>> s = disagreement_rate(DPO_CONTEST, np.random.default_rng(0), instances=5, pairs=20)
+    >>> s.pairs, 0 <= s.rate <= 1
+    (100, True)
+    """
     if instances < 1 or pairs < 1:
         raise InvalidParameterError("instances and pairs must be positive integers")
     sampler = sampler or random_instance

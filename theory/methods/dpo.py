@@ -91,6 +91,11 @@ def dpo_weights(source: Source) -> np.ndarray:
     :class:`~theory.data.PreferenceDataset` / :class:`~theory.data.EmpiricalPreferences`
     (exact Fractions, summing to 1), or an ``(M, K, K)`` array of nonnegative weights given
     directly (returned as read by :func:`theory.numbers.as_array`).
+
+    >>> from theory.preferences import total_order
+    >>> D = PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2)
+    >>> dpo_weights(D)[0].tolist()
+    [[Fraction(1, 4), Fraction(1, 2)], [Fraction(0, 1), Fraction(1, 4)]]
     """
     if isinstance(source, PreferenceData):
         return winner_loser_distribution(source)
