@@ -4,24 +4,30 @@ One prompt, a random general (non-BT) ``P``, a random full-support ``mu = mu0 = 
 ``pi_ref``.  Times :func:`theory.methods.dpo.dpo_minimizers` (the whole set: comparison graph, the
 weighted Bradley-Terry MLE, the component distribution, the minimum loss) against one
 :func:`theory.bradley_terry.fit_bradley_terry` on the same population weights (best of
-``REPEATS`` after a warm-up) and prints the ratio.  Usage::
+``REPEATS``, interleaved, after a warm-up, one BLAS thread) and prints the ratio.  Usage::
 
     python benchmarks/bench_dpo_fixed_point.py [K]
 """
 
 from __future__ import annotations
 
-import sys
-import time
+import os
 
-import numpy as np
+# one BLAS thread for both solvers: on a shared machine threaded BLAS timings swing by 10x
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-from theory.bradley_terry import fit_bradley_terry
-from theory.data import PreferenceData, winner_loser_distribution
-from theory.methods.dpo import dpo_minimizers
-from theory.preferences import random_preference_matrix
+import sys  # noqa: E402
+import time  # noqa: E402
 
-REPEATS = 5
+import numpy as np  # noqa: E402
+
+from theory.bradley_terry import fit_bradley_terry  # noqa: E402
+from theory.data import PreferenceData, winner_loser_distribution  # noqa: E402
+from theory.methods.dpo import dpo_minimizers  # noqa: E402
+from theory.preferences import random_preference_matrix  # noqa: E402
+
+REPEATS = 9
 
 
 def best_times(fns, repeats: int = REPEATS) -> list[float]:

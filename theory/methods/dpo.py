@@ -48,6 +48,7 @@ from ..data import (
 from ..errors import (
     InvalidParameterError,
     NoMaximumLikelihoodError,
+    NonFiniteInputError,
     ShapeMismatchError,
     SupportMismatchError,
 )
@@ -102,7 +103,12 @@ def dpo_weights(source: Source) -> np.ndarray:
     if isinstance(source, EmpiricalPreferences):
         return source.winner_loser
     if isinstance(source, np.ndarray):
-        w = as_array(source, name="w")
+        if source.dtype == np.float64:  # no copy: the arrays of this path can be large
+            w = source
+            if not np.isfinite(w).all():
+                raise NonFiniteInputError("w has a NaN or infinite entry, expected finite weights")
+        else:
+            w = as_array(source, name="w")
         if w.ndim != 3 or w.shape[1] != w.shape[2]:
             raise ShapeMismatchError(f"w has shape {w.shape}, expected (M, K, K)")
         if np.any(w < 0):
@@ -406,7 +412,7 @@ class DPOMinimizerSet:
             nus, free = self.nus[x], self.free[x]
             n = len(nus) + len(free)
             given = ([] if t is None else list(t[x])) + ([] if u is None else list(u[x]))
-            exact = all(self.exact_parts[x]) and all(
+            exact = all(self.exact_parts[x]) and is_exact(self.pi_ref) and all(
                 isinstance(v, Fraction | int | np.integer) for v in given
             )
             one = Fraction(1) if exact else 1.0
@@ -549,7 +555,7 @@ def dpo_minimizers(source: Source, pi_ref: Any, beta: Any = 1) -> DPOMinimizerSe
     for x in range(M):
         wx = w_float[x]  # the fit and the graph ignore the diagonal
         whole: np.ndarray | None = None
-        if not float(wx.sum() - np.trace(wx)) > 0:
+        if not wx.any():  # (a diagonal-only prompt gives a graph with no comparison)
             graph: ComparisonGraph = comparison_graph(wx)
         else:
             try:  # one fit for the whole prompt; its graph serves the rest
