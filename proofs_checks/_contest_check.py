@@ -17,7 +17,7 @@ from theory.numbers import format_number, to_float
 from theory.search import (
     Contest,
     Instance,
-    Witness,
+    ContestWitness,
     disagreement_rate,
     find_disagreement,
     minimize_witness,
@@ -44,7 +44,7 @@ def _fmt(v: Any) -> str:
     return str(f).replace("'", "")
 
 
-def describe(w: Witness) -> str:
+def describe(w: ContestWitness) -> str:
     """One line with the witness's numbers, exact."""
     d = w.as_dict()
     keys = ["P", "mu0", "mu1", "pi_ref", "beta", "pi_a", "pi_b", "win_rate_a", "win_rate_b"]
@@ -56,7 +56,7 @@ def describe(w: Witness) -> str:
     )
 
 
-def segment(contest: Contest, w: Witness, points: int = PATH_POINTS) -> dict[str, list[float]]:
+def segment(contest: Contest, w: ContestWitness, points: int = PATH_POINTS) -> dict[str, list[float]]:
     """Loss and win rate along ``pi_s = (1 - s) pi_b + s pi_a``, ``s`` in ``[-0.5, 1.5]``
     (clipped to models)."""
     pa, pb = to_float(w.pi_a), to_float(w.pi_b)
@@ -127,7 +127,7 @@ def run(
             found=False,
             details=details,
         )
-    w: Witness = smallest.value["witness"]
+    w: ContestWitness = smallest.value["witness"]
     how = (
         f"exhaustive enumeration over two responses at beta = 1: none has all denominators "
         f"< {w.size[2]}"

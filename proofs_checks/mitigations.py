@@ -38,7 +38,7 @@ from theory.dynamics import (
     select_checkpoints,
 )
 from theory.methods.sft import best_of_n, best_of_n_win_rate, sft_win_rate, strict_order_ceiling
-from theory.preferences import bradley_terry, bradley_terry_rewards
+from theory.preferences import bradley_terry_matrix, bradley_terry_rewards
 from theory.simplex import random_distribution
 
 from .registry import CheckContext, CheckResult, Claim, Smallest
@@ -220,7 +220,7 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
 
     cases = [
         ("transitive (total order 0 > 1 > 2)", total_order(3, exact=False)),
-        ("Bradley-Terry r = (1, 0.5, 0)", bradley_terry([1.0, 0.5, 0.0])),
+        ("Bradley-Terry r = (1, 0.5, 0)", bradley_terry_matrix([1.0, 0.5, 0.0])),
         ("cyclic (rock-paper-scissors, p = 3/4)", cyclic(3, Fraction(3, 4), exact=False)),
     ]
     fig, axes = plt.subplots(1, 4, figsize=(16, 4))

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from theory.axioms import PROPERTIES, SIZES, Witness, case_values, holds_on, smallest_counterexample
+from theory.axioms import PROPERTIES, SIZES, AxiomWitness, case_values, holds_on, smallest_counterexample
 from theory.axioms import trial as property_trial
 from theory.evaluations import CATALOG, WIN_RATE
 from theory.numbers import format_number
@@ -44,7 +44,7 @@ CATALOG_TRIALS = 240
 @functools.lru_cache(maxsize=4)
 def catalog_counterexamples(
     seed: int = CATALOG_SEED, trials: int = CATALOG_TRIALS
-) -> dict[str, Witness | None]:
+) -> dict[str, AxiomWitness | None]:
     """The smallest exact witness found for each catalog member (None if none was found)."""
     out = {}
     for name, evaluation in CATALOG.items():
@@ -78,7 +78,7 @@ def describe_side(side: Any) -> str:
     return "; ".join(parts)
 
 
-def describe(witness: Witness) -> list[str]:
+def describe(witness: AxiomWitness) -> list[str]:
     """Human-readable lines: the relation, each side, both values."""
     case = witness.case
     lines = [f"{witness.property}: {PROPERTIES[witness.property].statement}"]

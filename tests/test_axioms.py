@@ -15,7 +15,7 @@ from theory.axioms import (
     AXIOMS,
     PROPERTIES,
     SIZES,
-    Witness,
+    AxiomWitness,
     check_axioms,
     find_violation,
     holds_on,
@@ -61,7 +61,7 @@ def test_axioms_partition_the_properties():
 @pytest.mark.parametrize("prop", list(PROPERTIES))
 def test_every_predicate_can_fail(prop):
     w = find_violation(CATALOG[BREAKS[prop]], prop, np.random.default_rng(1), trials=96)
-    assert isinstance(w, Witness) and w.property == prop
+    assert isinstance(w, AxiomWitness) and w.property == prop
     assert holds_on(CATALOG[BREAKS[prop]], w.case) is False
 
 

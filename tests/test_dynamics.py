@@ -17,7 +17,7 @@ from theory.dynamics import (
 from theory.errors import InvalidParameterError, ShapeMismatchError
 from theory.methods.dpo import dpo_loss, dpo_loss_from_weights, dpo_weights
 from theory.methods.sft import best_of_n, winner_distribution
-from theory.preferences import bradley_terry, cyclic, total_order
+from theory.preferences import bradley_terry_matrix, cyclic, total_order
 from theory.simplex import uniform
 from theory.winrate import win_rate
 
@@ -52,7 +52,7 @@ def test_float_matches_exact():
 
 
 def test_transitive_converges_cyclic_rotates():
-    tr = iterated_sft(bradley_terry([1.0, 0.0, 0.5]), np.array([0.2, 0.5, 0.3]), 400)
+    tr = iterated_sft(bradley_terry_matrix([1.0, 0.0, 0.5]), np.array([0.2, 0.5, 0.3]), 400)
     assert tr.models[-1, 0] > 0.999
     assert np.all(np.diff(tr.models[:, 0]) >= -1e-15)
     cyc = iterated_sft(cyclic(3, exact=False), np.array([0.5, 0.3, 0.2]), 300)

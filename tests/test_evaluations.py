@@ -28,7 +28,7 @@ from theory.evaluations import (
 )
 from theory.hfuncs import as_h
 from theory.numbers import to_float
-from theory.preferences import bradley_terry, rock_paper_scissors, total_order
+from theory.preferences import bradley_terry_matrix, rock_paper_scissors, total_order
 from theory.simplex import random_model
 from theory.strategies import increasing_h, models, preference_data
 from theory.winrate import h_win_rate
@@ -113,7 +113,7 @@ def test_bt_reward_equals_logit_win_rate_on_bradley_terry():
     rng = np.random.default_rng(3)
     for _ in range(10):
         K = int(rng.integers(2, 5))
-        P = bradley_terry(rng.normal(size=K))
+        P = bradley_terry_matrix(rng.normal(size=K))
         mu = rng.dirichlet(np.ones(K))
         pi = rng.dirichlet(np.ones(K))
         D = _one(P, mu)

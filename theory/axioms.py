@@ -41,7 +41,7 @@ decrease beyond :data:`TOL` and not exactly equal").
 
 Each predicate searches for a violation (random instances drawn smallest-first, plus a targeted
 local search that perturbs the random numbers an instance is built from to enlarge the
-violation) and returns a :class:`Witness` or None.
+violation) and returns a :class:`AxiomWitness` or None.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ __all__ = [
     "SIZES",
     "Side",
     "Case",
-    "Witness",
+    "AxiomWitness",
     "Property",
     "PROPERTIES",
     "AXIOMS",
@@ -148,7 +148,7 @@ class Case:
 
 
 @dataclass(frozen=True)
-class Witness:
+class AxiomWitness:
     """A violation of ``property`` by ``evaluation``: the instance ``case`` (the two sides being
     compared, exact where possible) and both values (``value_lhs``, ``value_rhs``) that break
     ``case.relation``."""
@@ -742,7 +742,7 @@ def trial(
     d: int | None,
     *,
     local_steps: int = 0,
-) -> tuple[str, Witness | None]:
+) -> tuple[str, AxiomWitness | None]:
     """One random instance of ``prop`` of size ``(M, K, d)`` (``d=None``: float), followed by
     ``local_steps`` of targeted local search.  Returns ``(status, witness)`` with status
     ``"violated"`` (and the witness), ``"held"`` or ``"skipped"`` (the structure could not be
@@ -761,7 +761,7 @@ def trial(
     if case is None or values is None:
         return "skipped", None
     if violated:
-        return "violated", Witness(prop.name, evaluation.name, case, values[0], values[1])
+        return "violated", AxiomWitness(prop.name, evaluation.name, case, values[0], values[1])
     return "held", None
 
 
@@ -775,7 +775,7 @@ def find_violation(
     sizes: Iterable[tuple[int, int, int]] = SIZES,
     local_steps: int = 0,
     first_phase: bool = True,
-) -> Witness | None:
+) -> AxiomWitness | None:
     """Search for a violation of the elementary property ``prop`` by ``evaluation``.
 
     Instances are drawn phase by phase over ``sizes`` (``(M, K, d)``, smallest first; ``d`` is
@@ -783,7 +783,7 @@ def find_violation(
     instance is followed by ``local_steps`` steps of a targeted local search that perturbs the
     uniforms it was built from to enlarge the violation.  With ``first_phase=True`` the search
     stops at the end of the first phase that produced a violation.  Returns the smallest
-    :class:`Witness` found (by :meth:`Case.size`) or None.
+    :class:`AxiomWitness` found (by :meth:`Case.size`) or None.
 
     >>> from theory.evaluations import CATALOG, WIN_RATE
     >>> rng = np.random.default_rng(0)
@@ -801,7 +801,7 @@ def find_violation(
     if not exact:
         phases = list(dict.fromkeys((M, K, None) for M, K, _ in phases))
     per_phase = max(1, trials // len(phases))
-    best: Witness | None = None
+    best: AxiomWitness | None = None
     for M, K, d in phases:
         for _ in range(per_phase):
             u = rng.random(_STREAM_LEN)
@@ -812,7 +812,7 @@ def find_violation(
             else:
                 case, values, violated, _ = _try(evaluation, prop, u, M, K, d)
             if violated and case is not None and values is not None:
-                w = Witness(prop.name, evaluation.name, case, values[0], values[1])
+                w = AxiomWitness(prop.name, evaluation.name, case, values[0], values[1])
                 if best is None or _witness_key(w) < _witness_key(best):
                     best = w
         if best is not None and first_phase:
@@ -827,7 +827,7 @@ def check_axioms(
     trials: int = 96,
     exact: bool = True,
     local_steps: int = 2,
-) -> dict[str, Witness | None]:
+) -> dict[str, AxiomWitness | None]:
     """Every elementary property's :func:`find_violation` result for ``evaluation``.
 
     >>> from theory.evaluations import CATALOG
@@ -845,7 +845,7 @@ def check_axioms(
 
 def smallest_counterexample(
     evaluation: Evaluation, rng: np.random.Generator, *, trials: int = 96
-) -> Witness | None:
+) -> AxiomWitness | None:
     """The smallest exact violation of any elementary property, by (prompts, responses, whether a
     value is infinite, largest denominator, sum of denominators); ties go to the property listed
     first in :data:`PROPERTIES`.
@@ -856,7 +856,7 @@ def smallest_counterexample(
     >>> w.case.size()[:2], holds_on(V, w.case)
     ((1, 2), False)
     """
-    best: Witness | None = None
+    best: AxiomWitness | None = None
     for p in PROPERTIES.values():
         sizes = list(SIZES)
         if best is not None:  # phases larger (in prompts, responses) than the best cannot win
@@ -870,7 +870,7 @@ def smallest_counterexample(
     return best
 
 
-def _witness_key(w: Witness) -> tuple:
+def _witness_key(w: AxiomWitness) -> tuple:
     """Smaller is simpler: (M, K, an infinite value?, largest denominator, sum of denominators)."""
     M, K, *dens = w.case.size()
     infinite = math.isinf(float(w.value_lhs)) or math.isinf(float(w.value_rhs))

@@ -109,6 +109,8 @@ def validate_preference_stack(P: Any, *, name: str = "P") -> np.ndarray:
 def bradley_terry_matrix(r: Any) -> np.ndarray:
     """The Bradley-Terry matrix ``P[i, j] = sigmoid(r_i - r_j)`` of rewards ``r`` (float).
 
+    (Named ``..._matrix`` because ``theory.bradley_terry`` is the module that fits rewards.)
+
     The lower triangle is set to ``1 - upper`` so ``P + P^T = 1`` holds to the last bit.
 
     >>> bradley_terry_matrix([0.0, 0.0])
@@ -123,11 +125,6 @@ def bradley_terry_matrix(r: Any) -> np.ndarray:
     P[(iu[1], iu[0])] = 1.0 - P[iu]
     np.fill_diagonal(P, 0.5)
     return P
-
-
-#: Transitional alias of :func:`bradley_terry_matrix` (the package attribute ``theory.bradley_terry``
-#: is the Bradley-Terry fitting module, so the constructor has the longer name).
-bradley_terry = bradley_terry_matrix
 
 
 def bradley_terry_from_strengths(s: Any) -> np.ndarray:
@@ -247,7 +244,7 @@ def random_bradley_terry(
     _check_K(K)
     if exact:
         return bradley_terry_from_strengths([int(v) for v in rng.integers(1, 11, size=K)])
-    return bradley_terry(rng.normal(0.0, scale, size=K))
+    return bradley_terry_matrix(rng.normal(0.0, scale, size=K))
 
 
 def random_family_matrix(

@@ -46,7 +46,7 @@ __all__ = [
     "MAX_EXACT_BITS",
     "Instance",
     "Contest",
-    "Witness",
+    "ContestWitness",
     "DisagreementStats",
     "DPO_CONTEST",
     "SFT_CONTEST",
@@ -249,7 +249,7 @@ def exact_log_order(terms_a: tuple[list, list], terms_b: tuple[list, list]) -> i
 
 
 @dataclass(frozen=True)
-class Witness:
+class ContestWitness:
     """Two models where the loss prefers ``pi_a`` and the win rate prefers ``pi_b``.
 
     ``loss_a < loss_b`` and ``win_rate_a < win_rate_b``; ``certified`` is True when the loss order
@@ -315,7 +315,7 @@ def _judge(
     pi_a: np.ndarray,
     pi_b: np.ndarray,
     evals: tuple[tuple[float, Number], tuple[float, Number]] | None = None,
-) -> Witness | None:
+) -> ContestWitness | None:
     """The pair as a witness (``pi_b`` the one that wins more) if it disagrees, else None."""
     (la, wa), (lb, wb) = evals or (
         (contest.loss(inst, pi_a), contest.win_rate(inst, pi_a)),
@@ -337,7 +337,7 @@ def _judge(
                 certified = True
     if not certified and not la < lb - LOSS_TOL:
         return None
-    return Witness(contest.name, inst, pi_a, pi_b, la, lb, wa, wb, certified)
+    return ContestWitness(contest.name, inst, pi_a, pi_b, la, lb, wa, wb, certified)
 
 
 def random_instance(
@@ -369,7 +369,7 @@ def random_instance(
 
 def find_disagreement(
     contest: Contest, inst: Instance, rng: np.random.Generator, *, tries: int = 2000
-) -> Witness | None:
+) -> ContestWitness | None:
     """Random full-support model pairs on ``inst`` (Dirichlet(1) per prompt, plus pairs along the
     line through ``pi_ref`` and a random model) until one disagrees; None after ``tries`` pairs.
 
@@ -403,7 +403,7 @@ BATCH = 64
 
 def _find_batched(
     contest: Contest, inst: Instance, rng: np.random.Generator, tries: int, ref: np.ndarray
-) -> Witness | None:
+) -> ContestWitness | None:
     """Screen ``2 * tries`` models in batches: sorted by win rate, a pair disagrees iff some
     model has a higher loss than a model of lower win rate (running minimum); re-judge it."""
     M, K = inst.data.M, inst.data.K
@@ -525,7 +525,7 @@ def simplex_grid(K: int, d: int) -> Iterator[np.ndarray]:
         yield np.array([Fraction(bounds[i + 1] - bounds[i], d) for i in range(K)], dtype=object)
 
 
-def _grid_search(contest: Contest, inst: Instance, max_d: int, max_points: int) -> Witness | None:
+def _grid_search(contest: Contest, inst: Instance, max_d: int, max_points: int) -> ContestWitness | None:
     """Smallest-denominator witness with both models on a grid ``k / e``, ``e <= max_d``
     (single prompt), or None."""
     K = inst.data.K
@@ -542,7 +542,7 @@ def _grid_search(contest: Contest, inst: Instance, max_d: int, max_points: int) 
             new.append((pi, loss, contest.win_rate(inst, pi)))
             if len(seen) + len(new) > max_points:
                 break
-        best: Witness | None = None
+        best: ContestWitness | None = None
         for (pa, la, wa), (pb, lb, wb) in itertools.chain(
             itertools.combinations(new, 2), itertools.product(new, seen)
         ):
@@ -559,14 +559,14 @@ def _grid_search(contest: Contest, inst: Instance, max_d: int, max_points: int) 
 
 def minimize_witness(
     contest: Contest,
-    witness: Witness,
+    witness: ContestWitness,
     rng: np.random.Generator,
     *,
     max_denominator: int = 8,
     tries: int = 300,
     max_points: int = 60,
-) -> Witness:
-    """A witness at most as large as ``witness`` (see :attr:`Witness.size`): it tries one prompt,
+) -> ContestWitness:
+    """A witness at most as large as ``witness`` (see :attr:`ContestWitness.size`): it tries one prompt,
     then subsets of responses of increasing size (the instance conditioned on the subset; random
     pairs, ``tries`` of them), then rounds the instance to ``k / d`` for ``d = 2 ..
     max_denominator`` (``beta = 1`` first, then ``beta`` rounded) and enumerates grid models.
@@ -632,12 +632,12 @@ def _farey(d: int, *, ends: bool = False) -> list[Fraction]:
 
 def smallest_witness(
     contest: Contest, *, max_denominator: int = 4, beta: Any = 1
-) -> Witness | None:
+) -> ContestWitness | None:
     """The witness over two responses (one prompt, ``beta`` fixed, default 1) whose largest
     denominator is smallest, by exhaustive enumeration: for ``d = 2, 3, ...`` every ``P[0, 1]``
     in ``[0, 1]``, ``mu0``, ``mu1`` and ``pi_ref`` (only when the loss uses it) of full support and
     both models with entries of denominator at most ``d``; among the witnesses at the first ``d``
-    that has one, the smallest by :attr:`Witness.size`.  Every witness is certified exactly.  None
+    that has one, the smallest by :attr:`ContestWitness.size`.  Every witness is certified exactly.  None
     when no witness has denominators ``<= max_denominator``.
 
     >>> w = smallest_witness(SFT_CONTEST, max_denominator=3)
@@ -649,7 +649,7 @@ def smallest_witness(
         inner, closed = _farey(d), _farey(d, ends=True)
         models = [np.array([[v, 1 - v]], dtype=object) for v in inner]
         refs = inner if contest.uses_reference else [Fraction(1, 2)]
-        best: Witness | None = None
+        best: ContestWitness | None = None
         for p01, m0, m1, r in itertools.product(closed, inner, inner, refs):
             P = np.array([[Fraction(1, 2), p01], [1 - p01, Fraction(1, 2)]], dtype=object)
             data = PreferenceData(P=P, mu0=[m0, 1 - m0], mu1=None if m1 == m0 else [m1, 1 - m1])
@@ -672,7 +672,7 @@ def search_witness(
     tries: int = 2000,
     minimize: bool = True,
     **minimize_options: Any,
-) -> Witness | None:
+) -> ContestWitness | None:
     """:func:`find_disagreement` then (optionally) :func:`minimize_witness`.
 
     >>> rng = np.random.default_rng(1)

@@ -39,7 +39,7 @@ from ..simplex import check_K, validate_distribution, validate_model
 from ..winrate import response_win_rates, win_rate
 
 __all__ = [
-    "Side",
+    "SFTSide",
     "sft_target",
     "winner_distribution",
     "loser_distribution",
@@ -53,7 +53,7 @@ __all__ = [
     "strict_order_ceiling",
 ]
 
-Side = Literal["preferred", "dispreferred"]
+SFTSide = Literal["preferred", "dispreferred"]
 
 
 def _check_side(side: str) -> None:
@@ -93,7 +93,7 @@ def loser_distribution(P: Any, mu0: Any, mu1: Any = None) -> np.ndarray:
     return winner_distribution(P_arr.T, mu0, mu1)
 
 
-def sft_target(data: PreferenceData, side: Side = "preferred") -> np.ndarray:
+def sft_target(data: PreferenceData, side: SFTSide = "preferred") -> np.ndarray:
     """The population SFT optimum, one distribution per prompt, shape ``(M, K)``.
 
     ``side="preferred"``: ``p_w(x, .) = mu1_x (P_x mu0_x) + mu0_x (P_x mu1_x)``;
@@ -127,7 +127,7 @@ def _cross_entropy(target: np.ndarray, pi: np.ndarray, rho: np.ndarray) -> float
     return float(-np.sum(weights[mask] * np.log(p[mask])))
 
 
-def sft_loss(data: PreferenceData, pi: Any, side: Side = "preferred") -> float:
+def sft_loss(data: PreferenceData, pi: Any, side: SFTSide = "preferred") -> float:
     """Population SFT loss ``L(pi) = - sum_x rho_x sum_y p(x, y) log pi_x(y)`` with ``p = p_w``
     (preferred) or ``p_l`` (dispreferred); ``pi`` is ``(M, K)`` (or ``(K,)`` for one prompt).
 
@@ -145,7 +145,7 @@ def sft_loss(data: PreferenceData, pi: Any, side: Side = "preferred") -> float:
     return _cross_entropy(sft_target(data, side), pi_arr, data.rho)
 
 
-def sft_sampled_loss(dataset: PreferenceDataset, pi: Any, side: Side = "preferred") -> float:
+def sft_sampled_loss(dataset: PreferenceDataset, pi: Any, side: SFTSide = "preferred") -> float:
     """Finite-sample SFT loss ``- (1/n) sum_t log pi_{x_t}(y_t)`` with ``y_t`` the winner
     (``side="preferred"``) or the loser of comparison ``t``; ``pi`` is ``(M, K)``.
 
@@ -171,7 +171,7 @@ def sft_sampled_loss(dataset: PreferenceDataset, pi: Any, side: Side = "preferre
     return float(-np.mean(np.log(probs)))
 
 
-def sft_win_rate(data: PreferenceData, side: Side = "preferred", q: Any = None) -> Number:
+def sft_win_rate(data: PreferenceData, side: SFTSide = "preferred", q: Any = None) -> Number:
     """``WR(p; q)`` of the SFT optimum ``p`` (:func:`sft_target`) against ``q`` (default: the data
     anchor ``(mu0 + mu1) / 2``), computed directly as ``sum_x rho_x p_x^T P_x q_x``; exact for
     exact data.
@@ -199,7 +199,7 @@ def sft_variance_term(P: Any, mu: Any) -> Number:
     return scalar(mu_arr @ ((W - mean) * (W - mean)), is_exact(W))
 
 
-def sft_win_rate_formula(data: PreferenceData, side: Side = "preferred") -> Number:
+def sft_win_rate_formula(data: PreferenceData, side: SFTSide = "preferred") -> Number:
     """The closed form of :func:`sft_win_rate` (against the data anchor), computed from the
     response win rates only, never from ``p_w``:
 
