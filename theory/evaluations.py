@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from .bradley_terry import comparison_graph, fit_bradley_terry
 from .data import PreferenceData, data_anchor, winner_loser_distribution
 from .errors import (
     InvalidParameterError,
@@ -45,7 +46,6 @@ from .winrate import h_win_rate
 
 __all__ = [
     "CATALOG_BETA",
-    "BT_GRAD_TOL",
     "Evaluation",
     "h_win_rate_evaluation",
     "WIN_RATE",
@@ -59,9 +59,6 @@ __all__ = [
 
 #: The DPO temperature the catalog uses (its implicit reward is ``beta * log(pi / pi_ref)``).
 CATALOG_BETA = 1.0
-#: Gradient-norm tolerance of the private Bradley-Terry Newton fit (its certificate).
-BT_GRAD_TOL = 1e-12
-_BT_MAX_ITER = 100
 
 
 @dataclass(frozen=True)
@@ -433,54 +430,6 @@ def reward_margin(data: PreferenceData, pi: np.ndarray) -> float:
     return _sum_extended(terms, "reward margin")
 
 
-def _strongly_connected(adj: np.ndarray) -> bool:
-    """True when the directed graph ``adj`` (boolean square) is strongly connected."""
-    n = adj.shape[0]
-
-    def reach(a: np.ndarray) -> int:
-        seen, stack = {0}, [0]
-        while stack:
-            u = stack.pop()
-            for v in np.flatnonzero(a[u]):
-                if int(v) not in seen:
-                    seen.add(int(v))
-                    stack.append(int(v))
-        return len(seen)
-
-    return reach(adj) == n and reach(adj.T) == n
-
-
-def _fit_bt(w: np.ndarray) -> tuple[np.ndarray, float]:
-    """Bradley-Terry MLE ``argmax_r sum_ij w_ij log sigmoid(r_i - r_j)`` with ``r_0 = 0`` by
-    Newton's method; returns ``(r, gradient norm)``.  ``w`` (float ``(S, S)``) must have a strongly
-    connected comparison graph (the MLE then exists and is unique)."""
-    S = w.shape[0]
-    r = np.zeros(S)
-    n = w + w.T
-    grad_norm = math.inf
-    for _ in range(_BT_MAX_ITER):
-        s = 1.0 / (1.0 + np.exp(-(r[:, None] - r[None, :])))
-        grad = (w - n * s).sum(axis=1)
-        grad_norm = float(np.max(np.abs(grad))) if S else 0.0
-        if grad_norm <= BT_GRAD_TOL:
-            break
-        c = n * s * (1 - s)
-        H = np.diag(c.sum(axis=1)) - c  # minus the Hessian: a weighted Laplacian
-        step = np.zeros(S)
-        step[1:] = np.linalg.solve(H[1:, 1:], grad[1:])
-        t = 1.0
-
-        def loglik(rr: np.ndarray) -> float:
-            z = rr[:, None] - rr[None, :]
-            return float(-np.sum(w * np.logaddexp(0.0, -z)))
-
-        base = loglik(r)
-        while loglik(r + t * step) < base - 1e-15 and t > 1e-8:
-            t /= 2
-        r = r + t * step
-    return r, grad_norm
-
-
 def bt_expected_reward(data: PreferenceData, pi: np.ndarray) -> float:
     """``sum_x rho_x (E_{pi_x} r_x - E_{a_x} r_x)`` for the Bradley-Terry reward ``r`` fitted by
     maximum likelihood to the data (RLHF's reward model); equals ``WR_logit`` when P is BT.
@@ -505,13 +454,14 @@ def bt_expected_reward(data: PreferenceData, pi: np.ndarray) -> float:
                 "response, so its fitted reward is undefined"
             )
         wx = w[x][np.ix_(S, S)]
-        adj = (wx > 0) & ~np.eye(len(S), dtype=bool)
-        if len(S) > 1 and not _strongly_connected(adj):
+        graph = comparison_graph(wx)
+        if len(S) > 1 and not (graph.compared.all() and len(graph.strong) == 1):
             raise UndefinedEvaluationError(
                 f"BT reward: prompt {x}'s comparison graph is not strongly connected, so the "
                 "maximum-likelihood reward does not exist"
             )
-        r, _ = _fit_bt(wx)
+        # r is fitted up to a constant, which cancels: pi_x and a_x both sum to 1 on S
+        r = fit_bradley_terry(wx).rewards if len(S) > 1 else np.zeros(len(S))
         total += float(data.rho[x]) * float((pi_f[x, S] - a[x, S]) @ r)
     return total
 
