@@ -16,8 +16,8 @@ import numpy as np
 from theory.numbers import format_number, to_float
 from theory.search import (
     Contest,
-    Instance,
     ContestWitness,
+    Instance,
     disagreement_rate,
     find_disagreement,
     minimize_witness,
@@ -56,7 +56,9 @@ def describe(w: ContestWitness) -> str:
     )
 
 
-def segment(contest: Contest, w: ContestWitness, points: int = PATH_POINTS) -> dict[str, list[float]]:
+def segment(
+    contest: Contest, w: ContestWitness, points: int = PATH_POINTS
+) -> dict[str, list[float]]:
     """Loss and win rate along ``pi_s = (1 - s) pi_b + s pi_a``, ``s`` in ``[-0.5, 1.5]``
     (clipped to models)."""
     pa, pb = to_float(w.pi_a), to_float(w.pi_b)

@@ -28,7 +28,14 @@ from typing import Any
 
 import numpy as np
 
-from theory.axioms import PROPERTIES, SIZES, AxiomWitness, case_values, holds_on, smallest_counterexample
+from theory.axioms import (
+    PROPERTIES,
+    SIZES,
+    AxiomWitness,
+    case_values,
+    holds_on,
+    smallest_counterexample,
+)
 from theory.axioms import trial as property_trial
 from theory.evaluations import CATALOG, WIN_RATE
 from theory.numbers import format_number

@@ -11,8 +11,8 @@ from theory import (
     NotAPreferenceMatrixError,
     NotBradleyTerryError,
     ShapeMismatchError,
-    bradley_terry_matrix,
     bradley_terry_from_strengths,
+    bradley_terry_matrix,
     bradley_terry_rewards,
     bradley_terry_strengths,
     condorcet_winner,
@@ -80,7 +80,8 @@ def test_bradley_terry_golden_and_recognised():
     ]
     assert is_transitive(P) and condorcet_winner(P) == 2
     r = np.array([0.3, -1.2, 2.0, 0.0])
-    np.testing.assert_allclose(bradley_terry_rewards(bradley_terry_matrix(r)), r - r.mean(), atol=1e-12)
+    recovered = bradley_terry_rewards(bradley_terry_matrix(r))
+    np.testing.assert_allclose(recovered, r - r.mean(), atol=1e-12)
 
 
 def test_perturbed_bradley_terry_is_not_bradley_terry():

@@ -57,7 +57,9 @@ def test_constructors_are_exact_distributions():
 def test_mixture_is_a_distribution_and_exact(p, q):
     m = mixture(p, q, Fraction(1, 3))
     assert sum(m) == 1
-    assert m.tolist() == [Fraction(1, 3) * a + Fraction(2, 3) * b for a, b in zip(p, q)]
+    assert m.tolist() == [
+        Fraction(1, 3) * a + Fraction(2, 3) * b for a, b in zip(p, q, strict=True)
+    ]
 
 
 def test_mixture_weight_out_of_range():

@@ -12,8 +12,8 @@ from theory import (
     SupportMismatchError,
     UndefinedWinRateError,
     batched_win_rate,
-    bradley_terry_matrix,
     bradley_terry_from_strengths,
+    bradley_terry_matrix,
     bradley_terry_rewards,
     cyclic,
     data_win_rate,
@@ -112,7 +112,7 @@ def test_batched_matches_single():
     rng = np.random.default_rng(3)
     Ps = np.stack([bradley_terry_matrix(rng.normal(size=5)) for _ in range(20)])
     pis, qs = rng.dirichlet(np.ones(5), 20), rng.dirichlet(np.ones(5), 20)
-    single = [win_rate(P, p, q) for P, p, q in zip(Ps, pis, qs)]
+    single = [win_rate(P, p, q) for P, p, q in zip(Ps, pis, qs, strict=True)]
     np.testing.assert_allclose(batched_win_rate(Ps, pis, qs), single, atol=1e-14)
 
 

@@ -525,7 +525,9 @@ def simplex_grid(K: int, d: int) -> Iterator[np.ndarray]:
         yield np.array([Fraction(bounds[i + 1] - bounds[i], d) for i in range(K)], dtype=object)
 
 
-def _grid_search(contest: Contest, inst: Instance, max_d: int, max_points: int) -> ContestWitness | None:
+def _grid_search(
+    contest: Contest, inst: Instance, max_d: int, max_points: int
+) -> ContestWitness | None:
     """Smallest-denominator witness with both models on a grid ``k / e``, ``e <= max_d``
     (single prompt), or None."""
     K = inst.data.K
@@ -566,9 +568,9 @@ def minimize_witness(
     tries: int = 300,
     max_points: int = 60,
 ) -> ContestWitness:
-    """A witness at most as large as ``witness`` (see :attr:`ContestWitness.size`): it tries one prompt,
-    then subsets of responses of increasing size (the instance conditioned on the subset; random
-    pairs, ``tries`` of them), then rounds the instance to ``k / d`` for ``d = 2 ..
+    """A witness at most as large as ``witness`` (see :attr:`ContestWitness.size`): it tries one
+    prompt, then subsets of responses of increasing size (the instance conditioned on the subset;
+    random pairs, ``tries`` of them), then rounds the instance to ``k / d`` for ``d = 2 ..
     max_denominator`` (``beta = 1`` first, then ``beta`` rounded) and enumerates grid models.
     Returns the smallest witness found (``witness`` itself when nothing smaller is)."""
     inst = witness.instance
@@ -637,8 +639,8 @@ def smallest_witness(
     denominator is smallest, by exhaustive enumeration: for ``d = 2, 3, ...`` every ``P[0, 1]``
     in ``[0, 1]``, ``mu0``, ``mu1`` and ``pi_ref`` (only when the loss uses it) of full support and
     both models with entries of denominator at most ``d``; among the witnesses at the first ``d``
-    that has one, the smallest by :attr:`ContestWitness.size`.  Every witness is certified exactly.  None
-    when no witness has denominators ``<= max_denominator``.
+    that has one, the smallest by :attr:`ContestWitness.size`.  Every witness is certified
+    exactly.  None when no witness has denominators ``<= max_denominator``.
 
     >>> w = smallest_witness(SFT_CONTEST, max_denominator=3)
     >>> w.size[0], w.size[2], w.certified

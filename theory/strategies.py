@@ -25,8 +25,8 @@ from .data import PreferenceData
 from .errors import InvalidParameterError
 from .preferences import (
     FAMILIES,
-    bradley_terry_matrix,
     bradley_terry_from_strengths,
+    bradley_terry_matrix,
     cyclic,
     total_order,
 )

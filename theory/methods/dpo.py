@@ -412,8 +412,10 @@ class DPOMinimizerSet:
             nus, free = self.nus[x], self.free[x]
             n = len(nus) + len(free)
             given = ([] if t is None else list(t[x])) + ([] if u is None else list(u[x]))
-            exact = all(self.exact_parts[x]) and is_exact(self.pi_ref) and all(
-                isinstance(v, Fraction | int | np.integer) for v in given
+            exact = (
+                all(self.exact_parts[x])
+                and is_exact(self.pi_ref)
+                and all(isinstance(v, Fraction | int | np.integer) for v in given)
             )
             one = Fraction(1) if exact else 1.0
             tx = [one / n] * len(nus) if t is None else list(t[x])
