@@ -1,6 +1,6 @@
 """DPO-fixed-points: the DPO minimizer set is as described (THEORY.md, DPO).
 
-Instances cycle through four cases:
+Instances cycle through five cases:
 
 * **full**: ``mu0 = mu1`` of full support and ``P`` Bradley-Terry: the set is one model and it
   equals the RLHF optimum :func:`theory.wro.rlhf_policy` (float, to :data:`TOL`); every other

@@ -269,12 +269,12 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.6))
     tri = _simplex_xy(np.vstack([np.eye(3), np.eye(3)[:1]]))
     ax.plot(tri[:, 0], tri[:, 1], "k-", lw=1)
-    # rock_paper_scissors(): 0 beats 1, 1 beats 2, 2 beats 0, i.e. paper, rock, scissors
-    for name, p, off in (("0: paper", 0, (-0.08, -0.06)), ("1: rock", 1, (-0.04, -0.06))):
+    # rock_paper_scissors(): 0 beats 1, 1 beats 2, 2 beats 0, i.e. rock, scissors, paper
+    for name, p, off in (("0: rock", 0, (-0.08, -0.06)), ("1: scissors", 1, (-0.04, -0.06))):
         xy = _simplex_xy(np.eye(3)[p])[0]
         ax.text(xy[0] + off[0], xy[1] + off[1], name)
     top = _simplex_xy(np.eye(3)[2])[0]
-    ax.text(top[0] + 0.03, top[1] - 0.02, "2: scissors")
+    ax.text(top[0] + 0.03, top[1] - 0.02, "2: paper")
     a = _simplex_xy(fixed)
     b = _simplex_xy(selfp)
     ax.plot(

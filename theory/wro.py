@@ -278,6 +278,12 @@ class WROSolution:
     (see ``method``): ``"closed-form"`` ``|J(pi) - beta log Z|``; ``"argmax"``
     ``max_y g - pi . g``; ``"maximal-lottery"`` the lottery's gap; ``"regularized-nash"`` the
     fixed-point residual.
+
+    Self-play: ``pi`` is the equilibrium of the game ``F(pi, q) = WR(pi; q) - beta KL(pi || pi_ref)
+    + beta KL(q || pi_ref)`` (NLHF), not a maximizer of the literal ``J(pi) = WR(pi; pi) - beta
+    KL(pi || pi_ref) = 1/2 - beta KL(pi || pi_ref)`` (which ``pi_ref`` maximizes).  ``value``
+    reports that literal ``J(pi*)``; the game's value is ``1/2`` (see
+    :func:`theory.training.self_play_payoff` for the score of a model in the game).
     """
 
     pi: np.ndarray

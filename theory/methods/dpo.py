@@ -687,7 +687,7 @@ def dpo_win_rate_range(
             verts.append((f"C{c}", conv(nu)))
         for y in minimizers.free[x]:
             e = np.array([zero] * K, dtype=object if exact else float)
-            e[y] = 1 if exact else 1.0
+            e[y] = Fraction(1) if exact else 1.0
             verts.append((f"y{int(y)}", e))
         vals = [(label, v @ Wq) for label, v in verts]
         if len(verts) > 1:
