@@ -1,5 +1,6 @@
-"""Command line: ``python -m proofs_checks [--list] [--only ID ...] [--instances N] [--seed S]
-[--json PATH] [--figures DIR]``.  Exit status 1 when any verdict disagrees."""
+"""Command line: ``python -m proofs_checks [--list] [--only ID ...] [--instances N] [--quick]
+[--seed S] [--json PATH] [--figures DIR] [--no-figures]``.  Exit status 1 when any verdict
+disagrees."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", metavar="ID", help="run only these claim ids")
     parser.add_argument(
         "--instances", type=int, metavar="N", help="instances per claim (default: per claim)"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: each claim at its small quick size (ignored with --instances)",
     )
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the JSON report here")
@@ -53,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         instances=args.instances,
         seed=args.seed,
         figures_dir=None if args.no_figures else args.figures,
+        quick=args.quick,
     )
     if args.json is not None:
         write_json(runs, args.json)

@@ -301,4 +301,5 @@ CLAIM = Claim(
     check=check,
     figure=figure,
     default_instances=1920,
+    quick_instances=160,  # one full grid on one problem
 )

@@ -100,6 +100,8 @@ class Claim:
     check: Callable[[CheckContext], CheckResult]
     figure: Callable[[CheckResult, Path], list[Path]] | None = None
     default_instances: int = 1000
+    #: instances for ``--quick`` (a smoke run, e.g. in CI)
+    quick_instances: int = 100
 
     def verdict(self, result: CheckResult) -> str:
         """``"agrees"`` when the result matches the expected outcome, else ``"disagrees"``."""

@@ -77,9 +77,15 @@ def run_claim(
     seed: int,
     figures_dir: Path | None,
     stream: TextIO | None = None,
+    quick: bool = False,
 ) -> ClaimRun:
-    """Run one claim's check (and its figure, when ``figures_dir`` is given)."""
-    n = claim.default_instances if instances is None else instances
+    """Run one claim's check (and its figure, when ``figures_dir`` is given) on ``instances``
+    random instances (default: the claim's ``quick_instances`` if ``quick``, else its
+    ``default_instances``)."""
+    if instances is not None:
+        n = instances
+    else:
+        n = claim.quick_instances if quick else claim.default_instances
     progress = _Progress(claim.id, n, stream or sys.stderr)
     start = time.monotonic()
     ctx = CheckContext(instances=n, seed=seed, rng=claim_rng(seed, claim.id), progress=progress)
@@ -106,12 +112,18 @@ def run_claims(
     figures_dir: Path | None,
     out: TextIO | None = None,
     stream: TextIO | None = None,
+    quick: bool = False,
 ) -> list[ClaimRun]:
     """Run each claim in turn, printing its row as soon as it finishes."""
     runs: list[ClaimRun] = []
     for claim in claims:
         run = run_claim(
-            claim, instances=instances, seed=seed, figures_dir=figures_dir, stream=stream
+            claim,
+            instances=instances,
+            seed=seed,
+            figures_dir=figures_dir,
+            stream=stream,
+            quick=quick,
         )
         print_report([run], out=out, header=not runs)
         runs.append(run)

@@ -108,3 +108,11 @@ def test_jsonable_keeps_fractions_exact():
         "P": [["1/2"]],
         "1": "inf",
     }
+
+
+def test_cli_quick_uses_each_claims_quick_size(tmp_path):
+    out = tmp_path / "quick.json"
+    assert main(["--quick", "--only", "WR-basic", "--no-figures", "--json", str(out)]) == 0
+    (entry,) = json.loads(out.read_text())["claims"]
+    (claim,) = [c for c in CLAIMS if c.id == "WR-basic"]
+    assert entry["instances"] == claim.quick_instances < claim.default_instances
