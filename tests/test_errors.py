@@ -23,4 +23,4 @@ def test_error_is_a_theory_error_and_exported(error):
 
 def test_catching_the_base_class_catches_boundary_errors():
     with pytest.raises(theory.TheoryError):
-        theory.win_rate([[0.5, 0.7], [0.3, 0.5]], [1.0, 0.0], [0.0, 1.0])
+        theory.win_rate([[0.5, 0.7], [0.4, 0.5]], [1.0, 0.0], [0.0, 1.0])
