@@ -80,7 +80,9 @@ def run(
 ) -> CheckResult:
     rng = ctx.rng
     smallest = Smallest()
-    times, found_by_K, tried_by_K = [], {}, {}
+    times: list[float] = []
+    found_by_K: dict[int, int] = {}
+    tried_by_K: dict[int, int] = {}
     minimized = 0
     for n in range(ctx.instances):
         inst = sampler(rng)
@@ -111,7 +113,7 @@ def run(
         sampler=sampler,
     )
     n_found = sum(found_by_K.values())
-    found = smallest.value is not None
+    value = smallest.value
     details: dict[str, Any] = {
         "median_search_seconds": float(np.median(times)) if times else 0.0,
         "max_search_seconds": float(np.max(times)) if times else 0.0,
@@ -122,21 +124,21 @@ def run(
         "rate_pairs": rate.pairs,
         "minimized": minimized,
     }
-    if not found:
+    if value is None:
         return CheckResult(
             observed=f"no disagreeing pair on {ctx.instances} instances ({TRIES} pairs each)",
             instances=ctx.instances,
             found=False,
             details=details,
         )
-    w: ContestWitness = smallest.value["witness"]
+    best: ContestWitness = value["witness"]
     how = (
         f"exhaustive enumeration over two responses at beta = 1: none has all denominators "
-        f"< {w.size[2]}"
-        if smallest.value.get("enumerated")
+        f"< {best.size[2]}"
+        if value.get("enumerated")
         else "minimized from a random instance"
     )
-    details["segment"] = segment(contest, w)
+    details["segment"] = segment(contest, best)
     miss = ", ".join(
         f"K={k}: {tried_by_K[k] - found_by_K.get(k, 0)}"
         for k in sorted(tried_by_K)
@@ -146,13 +148,13 @@ def run(
         f"{contest.name} loss and win rate disagree on {n_found}/{ctx.instances} random instances "
         f"(median search {1000 * details['median_search_seconds']:.1f} ms; none in {TRIES} pairs: "
         f"{miss or 'none'}); random pairs disagree {100 * rate.rate:.1f}% of the time; smallest "
-        f"({how}): " + describe(w)
+        f"({how}): " + describe(best)
     )
     return CheckResult(
         observed=observed,
         instances=ctx.instances,
         found=True,
-        counterexample=w.as_dict(),
+        counterexample=best.as_dict(),
         details=details,
     )
 

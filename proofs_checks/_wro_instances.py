@@ -57,6 +57,14 @@ def model_batch(rng: np.random.Generator, N: int, K: int, *, zeros: bool = False
     return m
 
 
+def argmax_sets(argmax: tuple[tuple[int, ...], ...] | None) -> tuple[tuple[int, ...], ...]:
+    """The per-prompt argmax sets of a ``beta = 0`` optimum with a fixed anchor (the library
+    always reports them there; ``None`` is a bug, raised as such)."""
+    if argmax is None:
+        raise RuntimeError("a beta = 0 optimum with a fixed anchor reported no argmax sets")
+    return argmax
+
+
 def h_values(h: str, P: np.ndarray) -> np.ndarray:
     """``h(P)`` computed here directly (not through the library), for the independent side."""
     with np.errstate(divide="ignore"):

@@ -153,10 +153,10 @@ def render() -> str:
             out.append(f"| {name} | {evaluation.source} | (none found) | | |")
             continue
         wr = case_values(WIN_RATE, w.case)
+        wr_cell = "undefined" if wr is None else f"{_fmt(wr[0])}, {_fmt(wr[1])}"
         out.append(
             f"| {name} | {evaluation.source.replace('|', '/')} | `{w.property}` | "
-            f"{_fmt(w.value_lhs)}, {_fmt(w.value_rhs)} (needs {w.relation}) | "
-            f"{_fmt(wr[0])}, {_fmt(wr[1])} |"
+            f"{_fmt(w.value_lhs)}, {_fmt(w.value_rhs)} (needs {w.relation}) | {wr_cell} |"
         )
     out.append("")
     for name in CATALOG:

@@ -83,7 +83,8 @@ def _members(S, rng: np.random.Generator, n: int) -> list[np.ndarray]:
 
 def _lp_range(S, P: np.ndarray, q: np.ndarray, rho: np.ndarray) -> tuple[float, float]:
     """The LP over (t, u) solved by scipy (independent of the vertex enumeration)."""
-    c, blocks = [], []
+    c: list[float] = []
+    blocks: list[int] = []
     for x in range(S.M):
         Wq = P[x] @ q[x]
         vals = [float(to_float(nu) @ Wq) for nu in S.nus[x]] + [float(Wq[y]) for y in S.free[x]]
@@ -306,7 +307,7 @@ def check(ctx: CheckContext) -> CheckResult:
     found = worst.value is not None
     observed = (
         f"{worst.count} violations; first: {worst.value['case']}: {worst.value['property']}"
-        if found
+        if worst.value is not None
         else f"all properties held: {counts['full']} full-support BT instances equal to the RLHF "
         f"optimum ({exact_full} exact with ==), {counts['partial']} partial-support and "
         f"{counts['sampled']} sampled sets (members at the minimum, zero gradient, win-rate range "

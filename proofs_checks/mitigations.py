@@ -181,7 +181,7 @@ def check(ctx: CheckContext) -> CheckResult:
     n_ckpt = max(counts["checkpoint"], 1)
     observed = (
         f"{worst.count} violations; first: {worst.value['part']}: {worst.value['property']}"
-        if found
+        if worst.value is not None
         else f"iterated SFT = best-of-2^t exactly and strictly above 1/2+2Var on "
         f"{counts['strict_exact']} strict orders (median raise {np.median(raises):.3f} after "
         f"{EXACT_STEPS} rounds); BT: monotone, {converged}/{counts['bt']} at top mass >= "
@@ -231,8 +231,8 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
             tr = iterated_sft(P, mu, 60)
             x, y = _simplex_xy(tr.models)
             ax.plot(x, y, "-o", ms=2, lw=0.8, color=f"C{i}")
-        for i, (x, y) in enumerate([(0, 0), (1, 0), (0.5, np.sqrt(3) / 2)]):
-            ax.text(x, y, f" {i}", fontsize=9)
+        for i, (cx, cy) in enumerate([(0, 0), (1, 0), (0.5, np.sqrt(3) / 2)]):
+            ax.text(cx, cy, f" {i}", fontsize=9)
         ax.set_title(f"iterated SFT: {title}", fontsize=9)
         ax.set_aspect("equal")
         ax.axis("off")

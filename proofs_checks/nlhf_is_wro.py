@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.special import softmax
@@ -107,7 +108,7 @@ def check(ctx: CheckContext) -> CheckResult:
         P_f = P if not exact else to_float(P)
         g["all"].append((n, P_f, ref, beta))
         g["float_copy"].append((n, P_f))
-    stats = {
+    stats: dict[str, Any] = {
         "exact_ml": 0,
         "float_ml": 0,
         "nash": 0,
@@ -132,10 +133,10 @@ def check(ctx: CheckContext) -> CheckResult:
                 sizes = stats["exact_support_sizes"]
                 sizes[len(m.support)] = sizes.get(len(m.support), 0) + 1
         # beta = 0, float (the float instances, and the float path on the exact ones)
-        ids, P_f = zip(*g["float_copy"], strict=True)
-        mls = maximal_lotteries(np.stack(P_f), exact=False)
+        ids, P_fs = zip(*g["float_copy"], strict=True)
+        mls = maximal_lotteries(np.stack(P_fs), exact=False)
         stats["float_ml"] += len(mls)
-        _, s = _pi_check(P_f, [m.pi for m in mls], False, worst, ids, "float maximal lottery")
+        _, s = _pi_check(P_fs, [m.pi for m in mls], False, worst, ids, "float maximal lottery")
         stats["max_ml_shortfall"] = max(stats["max_ml_shortfall"], s)
         # beta > 0: fixed point, and the fixed-anchor optimum against itself
         for beta in BETAS:
@@ -152,7 +153,7 @@ def check(ctx: CheckContext) -> CheckResult:
     med = {b: float(np.median(v)) if v else 0.0 for b, v in ladder_short.items()}
     observed = (
         f"{worst.count} violations; smallest: {worst.value['part']}"
-        if found
+        if worst.value is not None
         else f"maximal lottery wins >= 1/2 against every response on {stats['exact_ml']} exact "
         f"instances (==, Fractions) and {stats['float_ml']} float runs (worst excess "
         f"{stats['max_ml_shortfall']:.1e}); regularized Nash fixed point on {stats['nash']} "

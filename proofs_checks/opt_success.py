@@ -272,7 +272,9 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
     ]
     width = 0.8 / len(bars)
     for j, (key, name) in enumerate(bars):
-        xs, ys, errs = [], [], [[], []]
+        xs: list[float] = []
+        ys: list[float] = []
+        errs: list[list[float]] = [[], []]
         for g, (_, st) in enumerate(groups):
             if key + "_adj" in st and not (key == "wro" and g > 0):
                 v = st[key + "_adj"]

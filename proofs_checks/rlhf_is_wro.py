@@ -27,7 +27,7 @@ from scipy.special import expit
 from theory.data import PreferenceData
 from theory.wro import rlhf_objective, rlhf_policy, wro_objective_per_prompt, wro_optimum
 
-from ._wro_instances import model_batch
+from ._wro_instances import argmax_sets, model_batch
 from .registry import CheckContext, CheckResult, Claim, Smallest
 
 #: Agreement of values and models in floats.
@@ -80,9 +80,8 @@ def check(ctx: CheckContext) -> CheckResult:
             if beta > 0:
                 e_opt = np.abs(policy.pi - wro.pi).max(axis=1)
             else:
-                e_opt = np.array(
-                    [0.0 if a == b else 1.0 for a, b in zip(policy.argmax, wro.argmax, strict=True)]
-                )
+                sets = zip(argmax_sets(policy.argmax), argmax_sets(wro.argmax), strict=True)
+                e_opt = np.array([0.0 if a == b else 1.0 for a, b in sets])
             stats["reward"] = max(stats["reward"], float(e_reward.max()))
             stats["identity"] = max(stats["identity"], float(e_identity.max()))
             stats["constant"] = max(stats["constant"], float(e_const.max()))

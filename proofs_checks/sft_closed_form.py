@@ -93,7 +93,7 @@ def _strict_order_failures(rng: np.random.Generator, K: int) -> list[tuple[str, 
     D = PreferenceData(P=P, mu0=mu)
     wr = sft_win_rate(D)
     expected = Fraction(2, 3) - sum(v**3 for v in mu) / 6
-    fails = []
+    fails: list[tuple[str, Any]] = []
     if wr != expected:
         fails.append(("strict order: 2/3 - sum mu^3 / 6", (P, mu, wr, expected)))
     reward = np.empty(K)
@@ -139,7 +139,7 @@ def check(ctx: CheckContext) -> CheckResult:
     gap400 = Fraction(2, 3) - ceilings[CEILING_KS[-1]]
     observed = (
         f"{worst.count} violations; smallest: {worst.value['identity']}"
-        if found
+        if worst.value is not None
         else f"p_w, WR(p_w)=1/2+2Var (and the mu0!=mu1 form, and the loser mirror) exact (==) on "
         f"{ctx.instances} instances ({n_sym} mu0=mu1, {n_asym} mu0!=mu1), WR<=1, strict order "
         f"2/3 - sum mu^3/6 exact; uniform start 2/3 - 1/(6K^2): K=2 -> {ceilings[2]}, K=1000 -> "

@@ -113,7 +113,7 @@ def check(ctx: CheckContext) -> CheckResult:
             else ""
         )
     )
-    if found and full.value:
+    if witness.value is not None and full.value:
         witness.value = {**witness.value, "smallest_with_full_support": dict(full.value)}
     return CheckResult(
         observed=observed,

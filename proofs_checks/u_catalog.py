@@ -120,6 +120,9 @@ def check(ctx: CheckContext) -> CheckResult:
             problems.append(f"{name}: the win rate also breaks the witness ({w.property})")
             continue
         wr_values = case_values(WIN_RATE, w.case)
+        if wr_values is None:  # pragma: no cover - wr_holds is True, so the values are defined
+            problems.append(f"{name}: the win rate is undefined on the witness")
+            continue
         refuted[name] = {
             **w.as_dict(),
             "size": list(w.case.size()),
@@ -174,15 +177,18 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     witnesses = catalog_counterexamples()
-    names = [n for n, w in witnesses.items() if w is not None]
+    shown = {n: w for n, w in witnesses.items() if w is not None}
+    names = list(shown)
     cols = 4
     rows = math.ceil(len(names) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 4.6 * rows))
     for ax in axes.ravel()[len(names) :]:
         ax.axis("off")
     for ax, name in zip(axes.ravel(), names, strict=False):
-        w = witnesses[name]
+        w = shown[name]
         wr = case_values(WIN_RATE, w.case)
+        if wr is None:  # pragma: no cover - check() reports an undefined win rate as a problem
+            raise RuntimeError(f"{name}: the win rate is undefined on the witness")
         ev_vals, ev_labels = _bar_values((w.value_lhs, w.value_rhs))
         ax.bar([0, 1], ev_vals, color=["#c0504d", "#e6a19f"], width=0.8)
         for x, v, lab in zip([0, 1], ev_vals, ev_labels, strict=True):
@@ -191,8 +197,8 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
         ax.tick_params(axis="y", labelsize=6, colors="#c0504d")
         ax2 = ax.twinx()
         ax2.bar([2.5, 3.5], [float(v) for v in wr], color=["#4f81bd", "#a7c0de"], width=0.8)
-        for x, v in zip([2.5, 3.5], wr, strict=True):
-            ax2.text(x, float(v), _fmt(v), ha="center", va="bottom", fontsize=7)
+        for xb, vb in zip([2.5, 3.5], wr, strict=True):
+            ax2.text(xb, float(vb), _fmt(vb), ha="center", va="bottom", fontsize=7)
         ax2.set_ylim(0, 1.15)
         ax2.tick_params(axis="y", labelsize=6, colors="#4f81bd")
         rel = "=" if w.relation == "=" else "<"

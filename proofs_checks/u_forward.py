@@ -70,7 +70,7 @@ def check(ctx: CheckContext) -> CheckResult:
     skipped = sum(c["skipped"] for per in counts.values() for c in per.values())
     observed = (
         f"{worst.count} violations; smallest: {worst.value['property']} with h = {worst.value['h']}"
-        if found
+        if worst.value is not None
         else f"h-win rates (identity, logit, log, {sum(random_kinds.values())} random h) held "
         f"all 8 elementary properties on {held} property instances ({exact_tests} exact ==, "
         f"{float_tests} float), {skipped} skipped as undefined"

@@ -22,6 +22,7 @@ through :func:`theory.winrate.h_win_rate`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +35,7 @@ from ._wro_instances import (
     ALL_FAMILIES,
     H_NAMES,
     INTERIOR_FAMILIES,
+    argmax_sets,
     h_values,
     model_batch,
     numerical_maximum,
@@ -118,7 +120,7 @@ def _limit(P, q, ref, h, worst: Smallest, stats: dict) -> None:
     zero = wro_optimum(P, q, 0, None, h)
     v0 = np.asarray(zero.values, dtype=float)
     A = np.zeros(P.shape[:2], dtype=bool)
-    for x, s in enumerate(zero.argmax):
+    for x, s in enumerate(argmax_sets(zero.argmax)):
         A[x, list(s)] = True
     refA = np.where(A, ref, 0.0).sum(axis=1)
     for b in LIMIT_BETAS:
@@ -158,8 +160,9 @@ def _exact_part(ctx: CheckContext, n_exact: int, worst: Smallest, stats: dict) -
         wr = [h_win_rate(P, point_mass(K, y), q, "identity") for y in range(K)]
         best = max(wr)
         argmax = tuple(y for y in range(K) if wr[y] == best)
+        got = sol.argmax[0] if sol.argmax is not None else None  # None: a disagreement
         ok = (
-            sol.argmax[0] == argmax
+            got == argmax
             and sol.value == best
             and win_rate(P, sol.pi, q) == best
             and sol.certificate == 0
@@ -172,7 +175,7 @@ def _exact_part(ctx: CheckContext, n_exact: int, worst: Smallest, stats: dict) -
                     "what": "exact argmax set",
                     "P": P,
                     "q": q,
-                    "argmax": sol.argmax[0],
+                    "argmax": got,
                     "enumerated": argmax,
                     "value": sol.value,
                     "best": best,
@@ -199,7 +202,7 @@ def _curves() -> dict:
 
 def check(ctx: CheckContext) -> CheckResult:
     worst = Smallest()
-    stats = {
+    stats: dict[str, Any] = {
         "float": 0,
         "exact": 0,
         "max_value_diff": 0.0,
@@ -216,7 +219,7 @@ def check(ctx: CheckContext) -> CheckResult:
     found = worst.value is not None
     observed = (
         f"{worst.count} disagreements; smallest: {worst.value['what']}"
-        if found
+        if worst.value is not None
         else f"closed form = numerical maximiser on {stats['float']} float instances (max value "
         f"diff {stats['max_value_diff']:.1e}, max pi diff {stats['max_pi_diff']:.1e}, "
         f"{stats['not_converged']} maximiser runs unconverged and never better); beta -> 0 bounds "

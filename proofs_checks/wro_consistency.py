@@ -23,6 +23,7 @@ for a Bradley-Terry ``P`` counts as a violation.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.optimize import linprog
@@ -36,6 +37,7 @@ from ._wro_instances import (
     ALL_FAMILIES,
     H_NAMES,
     INTERIOR_FAMILIES,
+    argmax_sets,
     h_values,
     model_batch,
     preference_batch,
@@ -72,10 +74,10 @@ def _fixed_anchor(ctx, rng, N, K, h, fam, worst, stats) -> None:
         e = [h_win_rate(P[n], point_mass(K, y, exact=False), q[n], h) for y in range(K)]
         bad[n] |= abs(float(max(e)) - wr_opt[n]) > TOL
     stats["fixed_checked"] += N
-    for n in np.flatnonzero(bad):
+    for i in np.flatnonzero(bad):
         worst.offer(
             (K, 0.0),
-            {"what": "fixed anchor beta=0", "h": h, "P": P[n], "q": q[n], "pi": sol.pi[n]},
+            {"what": "fixed anchor beta=0", "h": h, "P": P[i], "q": q[i], "pi": sol.pi[i]},
         )
     # beta > 0: random models and mixtures never beat the closed form
     beta = BETAS[int(rng.integers(len(BETAS)))]
@@ -88,10 +90,10 @@ def _fixed_anchor(ctx, rng, N, K, h, fam, worst, stats) -> None:
             best_other = np.maximum(best_other, wro_objective_per_prompt(P, cand, q, beta, ref, h))
     bad = best_other > sol_b.values + TOL
     stats["regularized_checked"] += N
-    for n in np.flatnonzero(bad):
+    for i in np.flatnonzero(bad):
         worst.offer(
             (K, beta),
-            {"what": "fixed anchor beta>0", "h": h, "P": P[n], "q": q[n], "pi_ref": ref[n]},
+            {"what": "fixed anchor beta>0", "h": h, "P": P[i], "q": q[i], "pi_ref": ref[i]},
         )
 
 
@@ -102,8 +104,8 @@ def _self_play(ctx, rng, N, K, worst, stats) -> None:
     guaranteed = np.min(np.einsum("nij,ni->nj", P, sol.pi), axis=1)  # min_j WR(pi*; e_j)
     stats["self_checked"] += N
     stats["min_guarantee"] = min(stats["min_guarantee"], float(guaranteed.min()))
-    for n in np.flatnonzero(guaranteed < 0.5 - TOL):
-        worst.offer((K, 0.0), {"what": "maximal lottery guarantee", "P": P[n], "pi": sol.pi[n]})
+    for i in np.flatnonzero(guaranteed < 0.5 - TOL):
+        worst.offer((K, 0.0), {"what": "maximal lottery guarantee", "P": P[i], "pi": sol.pi[i]})
     for n in range(0, N, LP_EVERY):  # independent game value: max_pi min_j (P^T pi)_j
         c = np.zeros(K + 1)
         c[-1] = -1.0
@@ -131,8 +133,8 @@ def _self_play(ctx, rng, N, K, worst, stats) -> None:
     err = np.abs(br.pi - eq.pi).max(axis=1)
     stats["nash_checked"] += N
     stats["max_fixed_point"] = max(stats["max_fixed_point"], float(err.max()))
-    for n in np.flatnonzero(err > FIXED_POINT_TOL):
-        worst.offer((K, beta), {"what": "regularized Nash best response", "P": P[n]})
+    for i in np.flatnonzero(err > FIXED_POINT_TOL):
+        worst.offer((K, beta), {"what": "regularized Nash best response", "P": P[i]})
 
 
 def _exact(rng, worst, stats) -> None:
@@ -156,8 +158,8 @@ def _demonstration(rng, n: int, worst, stats) -> dict:
         for K in range(3, 7):
             P = preference_batch(rng, n, K, fam)
             q1, q2 = model_batch(rng, n, K), model_batch(rng, n, K)
-            arg = {h: wro_optimum(P, q1, 0, None, h).argmax for h in H_NAMES}
-            arg2 = wro_optimum(P, q2, 0, None, "identity").argmax
+            arg = {h: argmax_sets(wro_optimum(P, q1, 0, None, h).argmax) for h in H_NAMES}
+            arg2 = argmax_sets(wro_optimum(P, q2, 0, None, "identity").argmax)
             for m in range(n):
                 a_change = arg["identity"][m] != arg2[m]
                 h_change = len({arg[h][m] for h in H_NAMES}) > 1
@@ -189,7 +191,7 @@ def _demonstration(rng, n: int, worst, stats) -> dict:
 def check(ctx: CheckContext) -> CheckResult:
     rng = ctx.rng
     worst = Smallest()
-    stats = {
+    stats: dict[str, Any] = {
         "fixed_checked": 0,
         "regularized_checked": 0,
         "self_checked": 0,
@@ -228,7 +230,7 @@ def check(ctx: CheckContext) -> CheckResult:
     g, b = demo["general"], demo["bradley_terry"]
     observed = (
         f"{worst.count} violations; smallest: {worst.value['what']}"
-        if found
+        if worst.value is not None
         else f"optimum attains the best h-win rate on {stats['fixed_checked']} fixed-anchor "
         f"instances (+{stats['exact_checked']} exact) and the best regularized one on "
         f"{stats['regularized_checked']}; maximal lottery guarantees >= "

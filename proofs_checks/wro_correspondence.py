@@ -21,6 +21,7 @@ theorem) are compared with ``==``, and so are their orders.
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
@@ -147,7 +148,7 @@ def _exact_part(ctx: CheckContext, n_exact: int, worst: Smallest, stats: dict) -
 
 def check(ctx: CheckContext) -> CheckResult:
     worst = Smallest()
-    stats = {
+    stats: dict[str, Any] = {
         "pairs": 0,
         "strict": 0,
         "max_diff": 0.0,

@@ -46,6 +46,7 @@ violation) and returns a :class:`AxiomWitness` or None.
 
 from __future__ import annotations
 
+import builtins
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -126,7 +127,7 @@ class Case:
     relation: str
     params: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @builtins.property  # the field ``property`` shadows the builtin in the class body
     def exact(self) -> bool:
         return self.lhs[0][1].P.dtype == object
 
@@ -159,7 +160,7 @@ class AxiomWitness:
     value_lhs: Number
     value_rhs: Number
 
-    @property
+    @builtins.property  # the field ``property`` shadows the builtin in the class body
     def relation(self) -> str:
         return self.case.relation
 
@@ -230,11 +231,10 @@ def holds_on(evaluation: Evaluation, case: Case) -> bool | None:
 def _score(case: Case, lhs: Number, rhs: Number) -> tuple[bool, float]:
     """``(violated, how badly)`` for the relation of ``case``."""
     lf, rf = float(lhs), float(rhs)
-    exact = isinstance(lhs, Fraction | int) and isinstance(rhs, Fraction | int)
     if case.relation == "=":
-        if exact:
-            diff = abs(lhs - rhs)
-            return diff != 0, float(diff)
+        if isinstance(lhs, Fraction | int) and isinstance(rhs, Fraction | int):  # exact
+            gap = abs(lhs - rhs)
+            return gap != 0, float(gap)
         if math.isinf(lf) or math.isinf(rf):
             return lf != rf, 0.0 if lf == rf else 1.0
         diff = abs(lf - rf)
@@ -242,7 +242,7 @@ def _score(case: Case, lhs: Number, rhs: Number) -> tuple[bool, float]:
     # strict increase lhs < rhs, required where both are finite
     if math.isinf(lf) and math.isinf(rf) and lf == rf:
         return False, -math.inf
-    if exact:
+    if isinstance(lhs, Fraction | int) and isinstance(rhs, Fraction | int):  # exact
         return not lhs < rhs, float(lhs - rhs)
     if math.isinf(lf) or math.isinf(rf):
         return not lf < rf, 0.0 if lf < rf else 1.0
@@ -460,7 +460,7 @@ def _pair_locality(U: _Stream, M: int, K: int, d: int | None) -> Case | None:
         second = Side(P[:, perm][:, :, perm], mu0[:, perm], mu1[:, perm], rho, pi[:, perm])
     elif kind == "add response":
         k = U.index(K + 1)
-        zero = Fraction(0) if d is not None else 0.0
+        zero: Any = Fraction(0) if d is not None else 0.0  # Any: numpy's stubs reject Fraction
 
         def grow(m: np.ndarray) -> np.ndarray:
             return np.insert(m, k, zero, axis=1)
@@ -552,6 +552,8 @@ def _preference_monotonicity(U: _Stream, M: int, K: int, d: int | None) -> Case 
         mu1[x] = mu0[x] if sym else _vec(U, K, d)
     if sym:
         mu1 = mu0
+    p: Number
+    p_new: Number
     if d is None:
         p = 0.95 * U()
         p_new = p + (1 - p) * (0.05 + 0.95 * U())
@@ -797,7 +799,7 @@ def find_violation(
         if prop not in PROPERTIES:
             raise InvalidParameterError(f"unknown property {prop!r}; known: {list(PROPERTIES)}")
         prop = PROPERTIES[prop]
-    phases = list(sizes)
+    phases: list[tuple[int, int, int | None]] = list(sizes)
     if not exact:
         phases = list(dict.fromkeys((M, K, None) for M, K, _ in phases))
     per_phase = max(1, trials // len(phases))

@@ -152,7 +152,7 @@ def _graph(w: np.ndarray) -> ComparisonGraph:
     K = w.shape[0]
     A = w > 0
     np.fill_diagonal(A, False)
-    compared = A.any(axis=0) | A.any(axis=1)
+    compared = np.any(A, axis=0) | np.any(A, axis=1)  # np.any: typed as an array, not a union
     _, weak_labels = connected_components(A, directed=True, connection="weak")
     n_strong, strong_labels = connected_components(A, directed=True, connection="strong")
     # condensation arcs and longest-path levels (Kahn's algorithm on the condensation)
@@ -499,7 +499,7 @@ def fit_bradley_terry_stack(
     # prompts whose compared responses (those in some comparison) are all compared with each
     # other in both directions: one strongly connected component, batched by its size k
     pos = W > 0
-    compared = pos.any(axis=2) | pos.any(axis=1)
+    compared = np.any(pos, axis=2) | np.any(pos, axis=1)
     pairs = compared[:, :, None] & compared[:, None, :] & ~np.eye(K, dtype=bool)
     complete = np.all(pos | ~pairs, axis=(1, 2))
     sizes = compared.sum(axis=1)

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.linalg import lapack
@@ -34,6 +35,9 @@ from .errors import InvalidParameterError, ShapeMismatchError
 from .numbers import Number, as_array, is_exact, to_exact, to_float
 from .preferences import validate_preference_matrix, validate_preference_stack
 from .simplex import validate_distribution, validate_model
+
+if TYPE_CHECKING:
+    import flint
 
 __all__ = [
     "ML_TOL",
@@ -133,7 +137,7 @@ def _certificate(P: np.ndarray, pi: np.ndarray) -> tuple[Any, Any, Any]:
         Q = Q.reshape(P.shape)
         n = np.array([v.numerator * (D // v.denominator) for v in pi], dtype=object)
         col, row = Q.T @ n, Q @ n
-        value = Fraction(int(min(col)), L * D)
+        value: Fraction | float = Fraction(int(min(col)), L * D)
         dgap = Fraction(int(max(row)) - int(min(col)), L * D)
         return value, max(Fraction(1, 2) - value, Fraction(0)), dgap
     value = float(np.min(P.T @ pi))
@@ -187,14 +191,20 @@ def _ipm_lcp(A: np.ndarray) -> np.ndarray:
             # (half the cost) and refine once in float64; late iterations factor in float64
             low = K >= _SINGLE_K and bool(np.max(mu) > _SINGLE_MU)
             getrf, getrs = (_SGETRF, _SGETRS) if low else (_DGETRF, _DGETRS)
-            lu = []
+            lu: list[tuple[np.ndarray, np.ndarray]] = []
             for m in Mat:  # LAPACK directly: the scipy wrappers' checks cost more than K = 300
                 f, piv, info = getrf(m.astype(np.float32) if low else m, overwrite_a=True)
                 if info < 0:  # pragma: no cover - argument error, a bug
                     raise RuntimeError(f"getrf failed with info = {info}")
                 lu.append((f, piv))
 
-            def solve(rhs, lu=lu, low=low, Mat=Mat, getrs=getrs):
+            def _solve_lu(
+                rhs: np.ndarray,
+                lu: list[tuple[np.ndarray, np.ndarray]] = lu,
+                low: bool = low,
+                Mat: np.ndarray = Mat,
+                getrs: Callable[..., Any] = getrs,
+            ) -> np.ndarray:
                 out = []
                 for (f, piv), r, m in zip(lu, rhs, Mat, strict=True):
                     z = getrs(f, piv, r)[0].astype(np.float64)
@@ -202,10 +212,14 @@ def _ipm_lcp(A: np.ndarray) -> np.ndarray:
                         z += getrs(f, piv, r - m @ z)[0]
                     out.append(z)
                 return np.stack(out)
+
+            solve: Callable[[np.ndarray], np.ndarray] = _solve_lu
         else:
 
-            def solve(rhs, Mat=Mat):
+            def _solve_dense(rhs: np.ndarray, Mat: np.ndarray = Mat) -> np.ndarray:
                 return np.linalg.solve(Mat, rhs[..., None])[..., 0]
+
+            solve = _solve_dense
 
         dx = solve(-wa)  # affine step: (M + W/X) dx = -w
         dw = np.einsum("nij,nj->ni", Ma, dx)
@@ -329,7 +343,7 @@ def _float_lotteries(P: np.ndarray) -> np.ndarray:
 # exact path: support and tight constraints from floats, exact solve, exact verification
 
 
-def _to_fmpq_mat(rows: list[list[Fraction]]):
+def _to_fmpq_mat(rows: list[list[Fraction]]) -> flint.fmpq_mat:
     import flint
 
     m, n = len(rows), len(rows[0])
@@ -404,12 +418,15 @@ def _exact_simplex(P: np.ndarray) -> np.ndarray:
         enter = next((j for j in range(2 * K) if obj[j] < 0), None)
         if enter is None:
             break
-        best, leave = None, None
-        for i in range(K):
-            if T[i][enter] > 0:
-                ratio = T[i][-1] / T[i][enter]
-                if best is None or ratio < best or (ratio == best and basis[i] < basis[leave]):
-                    best, leave = ratio, i
+        # ratio test: the smallest T[i][-1] / T[i][enter] over T[i][enter] > 0, ties broken by
+        # the smallest basic variable (Bland's rule)
+        leave = min(
+            (i for i in range(K) if T[i][enter] > 0),
+            key=lambda i: (T[i][-1] / T[i][enter], basis[i]),
+            default=None,
+        )
+        if leave is None:  # pragma: no cover - B > 0 bounds the LP
+            raise RuntimeError("exact simplex found an unbounded direction (a bug)")
         piv = T[leave][enter]
         T[leave] = [v / piv for v in T[leave]]
         for i in range(K):
@@ -431,7 +448,7 @@ def _exact_lottery(P: np.ndarray, P_f: np.ndarray, pi_f: np.ndarray) -> MaximalL
     """The verified exact maximal lottery of exact ``P`` guided by the float one ``pi_f``."""
     pi = _exact_candidate(P, P_f - 0.5, pi_f)
     cert = None if pi is None else _verified(P, pi)
-    if cert is None:
+    if pi is None or cert is None:
         pi = _exact_simplex(P)
         cert = _verified(P, pi)
         if cert is None:  # pragma: no cover - the simplex optimum is a maximal lottery
@@ -622,7 +639,9 @@ def _newton_nash(
         # merit: phi, or the residual once phi is below float resolution (as in the line search)
         far = r0 >= _LOCAL_RESIDUAL
 
-        def merit(q: np.ndarray, far=far, Aa=Aa, la=la) -> np.ndarray:
+        def merit(
+            q: np.ndarray, far: np.ndarray = far, Aa: np.ndarray = Aa, la: np.ndarray = la
+        ) -> np.ndarray:
             return np.where(far, _phi(Aa, la, q, beta), _residual(Aa, la, q, beta))
 
         best_merit = merit(new)

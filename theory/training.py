@@ -487,7 +487,7 @@ def _pairs_direction(
     M, K = pi.shape
     B = len(x)
     if objective.method == "sft":
-        G = np.bincount(x * K + yw, minlength=M * K).reshape(M, K).astype(np.float64)
+        G: np.ndarray = np.bincount(x * K + yw, minlength=M * K).reshape(M, K).astype(np.float64)
         G -= np.bincount(x, minlength=M)[:, None] * pi
         return G / B
     d = logpi - log_ref

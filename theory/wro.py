@@ -98,7 +98,7 @@ def _check_beta(beta: Any) -> Number:
         raise InvalidParameterError(f"beta = {beta!r}, expected a finite number >= 0") from None
     if b.ndim != 0:
         raise InvalidParameterError(f"beta = {beta!r}, expected a scalar")
-    v = b[()]
+    v: Any = b[()]  # the scalar entry: a Fraction (exact) or a numpy float
     if v < 0:
         raise InvalidParameterError(f"beta = {beta!r} is negative, expected beta >= 0")
     return v if is_exact(b) else float(v)
@@ -213,7 +213,7 @@ def wro_objective_per_prompt(
     hf = as_h(h)
     P3, pi2, q2, ref2, _, _ = _prepare_objective(P, pi, anchor, pi_ref, None, b > 0)
     wr = _per_prompt_wr(P3, pi2, q2, hf)
-    if not b > 0:
+    if not b > 0 or ref2 is None:  # ref2 is None exactly when beta = 0
         return wr
     kl = _kl_rows(pi2, ref2)
     if np.any((wr == np.inf) & (kl == np.inf)):
@@ -251,7 +251,7 @@ def wro_objective(
     b = _check_beta(beta)
     hf = as_h(h)
     P3, pi2, q2, ref2, rho_arr, _ = _prepare_objective(P, pi, anchor, pi_ref, rho, b > 0)
-    if not b > 0:
+    if not b > 0 or ref2 is None:  # ref2 is None exactly when beta = 0
         return h_win_rate(P3, pi2, q2, hf, rho_arr)
     wr = float(h_win_rate(P3, pi2, q2, hf, rho_arr))
     kl = _kl_rows(pi2, ref2)
@@ -455,15 +455,15 @@ def _self_play(P: Any, beta: Number, pi_ref: Any, hf: HFunction, rho: Any) -> WR
             method="maximal-lottery",
         )
     ref = to_float(arrays[0])
-    sols = games.regularized_nash_stack(to_float(P3), float(beta), ref)
-    pi = np.stack([s.pi for s in sols])
+    nash = games.regularized_nash_stack(to_float(P3), float(beta), ref)
+    pi = np.stack([s.pi for s in nash])
     values = 0.5 - float(beta) * _kl_rows(pi, ref)
     return WROSolution(
         pi=pi[0] if single else pi,
         value=_total(values, rho_arr, False),
         values=values,
         argmax=None,
-        certificate=float(max(s.residual for s in sols)),
+        certificate=float(max(s.residual for s in nash)),
         method="regularized-nash",
     )
 
