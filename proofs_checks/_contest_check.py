@@ -21,6 +21,7 @@ from theory.search import (
     disagreement_rate,
     find_disagreement,
     minimize_witness,
+    random_instance,
     smallest_witness,
 )
 
@@ -37,6 +38,13 @@ RATE_PAIRS = 10
 ENUMERATE_DENOMINATOR = 4
 #: Points along the smallest witness's segment drawn in the figure.
 PATH_POINTS = 61
+#: Share of random instances with a single prompt (the rest have two).
+SINGLE_PROMPT_SHARE = 0.8
+
+
+def random_contest_instance(rng: np.random.Generator) -> Instance:
+    """The instances the no-correspondence claims search: one prompt 80% of the time, else two."""
+    return random_instance(rng, M=1 if rng.random() < SINGLE_PROMPT_SHARE else 2)
 
 
 def _fmt(v: Any) -> str:
@@ -76,7 +84,7 @@ def segment(
 def run(
     ctx: CheckContext,
     contest: Contest,
-    sampler: Callable[[np.random.Generator], Instance],
+    sampler: Callable[[np.random.Generator], Instance] = random_contest_instance,
 ) -> CheckResult:
     rng = ctx.rng
     smallest = Smallest()

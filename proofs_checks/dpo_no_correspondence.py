@@ -14,20 +14,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
-from theory.search import DPO_CONTEST, random_instance
+from theory.search import DPO_CONTEST
 
 from . import _contest_check
 from .registry import CheckContext, CheckResult, Claim
 
 
-def _sampler(rng: np.random.Generator):
-    return random_instance(rng, M=1 if rng.random() < 0.8 else 2)
-
-
 def check(ctx: CheckContext) -> CheckResult:
-    return _contest_check.run(ctx, DPO_CONTEST, _sampler)
+    return _contest_check.run(ctx, DPO_CONTEST)
 
 
 def figure(result: CheckResult, outdir: Path) -> list[Path]:
