@@ -8,8 +8,8 @@ recomputed in floats and compared to the exact value (exact-versus-float agreeme
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,17 @@ from theory import (
     win_rate_covariance,
 )
 
-from .registry import CheckContext, CheckResult, Claim, Smallest
+from .scaffold import (
+    CheckContext,
+    CheckResult,
+    Claim,
+    Gallery,
+    Max,
+    Samples,
+    Tally,
+    maximum,
+    samples,
+)
 
 #: Float tolerance for identities that hold exactly in exact arithmetic.
 TOL = 1e-12
@@ -56,14 +66,24 @@ def _identities(P, pi, pi2, q, t, exact: bool) -> dict[str, tuple[Any, Any]]:
     }
 
 
+@dataclass
+class Stats(Tally):
+    exact_instances: int = 0
+    float_instances: int = 0
+    max_float_error: Max = maximum()
+    max_exact_vs_float: Max = maximum()
+    max_batch_error: Max = maximum()
+    scatter: Samples = samples(2000)
+
+
+def _offer(stats: Stats, n: int, K: int, identity: str, **case: Any) -> None:
+    stats.witness.offer((K, n), {"identity": identity, **case})
+
+
 def check(ctx: CheckContext) -> CheckResult:
     rng = ctx.rng
-    worst = Smallest()
-    tested = {"exact": 0, "float": 0}
-    max_float_error = 0.0
-    max_exact_vs_float = 0.0
+    stats = Stats()
     batch: dict[int, list] = {}
-    scatter: list[tuple[float, float]] = []
     for n in range(ctx.instances):
         exact = n % 2 == 0
         K = int(rng.integers(2, MAX_K + 1))
@@ -72,103 +92,72 @@ def check(ctx: CheckContext) -> CheckResult:
         pi, pi2 = random_model(rng, 2, K, zeros=True, exact=exact)
         q = random_distribution(rng, K, exact=exact)  # full support: pi << q
         t = Fraction(int(rng.integers(0, 13)), 12) if exact else float(rng.uniform())
-        tested["exact" if exact else "float"] += 1
+        case = {"family": family, "P": P, "pi": pi, "pi2": pi2, "q": q, "t": t}
         for name, (lhs, rhs) in _identities(P, pi, pi2, q, t, exact).items():
             if not exact:
-                max_float_error = max(max_float_error, abs(lhs - rhs))
+                stats.max_float_error.add(abs(lhs - rhs))
             if not _equal(lhs, rhs, exact):
-                worst.offer(
-                    (K, n),
-                    {
-                        "identity": name,
-                        "family": family,
-                        "P": P,
-                        "pi": pi,
-                        "pi2": pi2,
-                        "q": q,
-                        "t": t,
-                        "lhs": lhs,
-                        "rhs": rhs,
-                    },
-                )
+                _offer(stats, n, K, name, lhs=lhs, rhs=rhs, **case)
         if exact:
+            stats.exact_instances += 1
             wr_exact = win_rate(P, pi, q)
             wr_float = win_rate(to_float(P), to_float(pi), to_float(q))
-            max_exact_vs_float = max(max_exact_vs_float, abs(float(wr_exact) - wr_float))
+            stats.max_exact_vs_float.add(abs(float(wr_exact) - wr_float))
             if abs(float(wr_exact) - wr_float) > TOL:
-                worst.offer(
-                    (K, n),
-                    {
-                        "identity": "exact = float",
-                        "P": P,
-                        "pi": pi,
-                        "q": q,
-                        "exact": wr_exact,
-                        "float": wr_float,
-                    },
+                _offer(
+                    stats, n, K, "exact = float", P=P, pi=pi, q=q, exact=wr_exact, float=wr_float
                 )
         else:
+            stats.float_instances += 1
             wr = float(win_rate(P, pi, q))
             batch.setdefault(K, []).append((P, pi, q, wr))
-            if len(scatter) < 2000:
-                scatter.append((wr - 0.5, float(win_rate_covariance(P, pi, q))))
+            stats.scatter.add((wr - 0.5, float(win_rate_covariance(P, pi, q))))
         ctx.progress(n + 1)
-    max_batch_error = 0.0
     for items in batch.values():
         Ps, pis, qs, singles = (np.array(v) for v in zip(*items, strict=True))
         err = float(np.max(np.abs(batched_win_rate(Ps, pis, qs) - singles)))
-        max_batch_error = max(max_batch_error, err)
+        stats.max_batch_error.add(err)
         if err > TOL:
-            worst.offer((Ps.shape[1], 0), {"identity": "batched = single", "max_error": err})
-    found = worst.value is not None
+            stats.witness.offer(
+                (Ps.shape[1], 0), {"identity": "batched = single", "max_error": err}
+            )
+    worst = stats.witness
     if worst.value is not None:
         observed = f"{worst.count} violations; smallest: {worst.value['identity']}"
     else:
         observed = (
-            f"all 5 identities held on {tested['exact']} exact instances (==) and "
-            f"{tested['float']} float instances (max error {max_float_error:.1e}); exact vs "
-            f"float max {max_exact_vs_float:.1e}; batched vs single max {max_batch_error:.1e}"
+            f"all 5 identities held on {stats.exact_instances} exact instances (==) and "
+            f"{stats.float_instances} float instances (max error "
+            f"{float(stats.max_float_error):.1e}); exact vs float max "
+            f"{float(stats.max_exact_vs_float):.1e}; batched vs single max "
+            f"{float(stats.max_batch_error):.1e}"
         )
     return CheckResult(
         observed=observed,
         instances=ctx.instances,
-        found=found,
+        found=bool(worst),
         counterexample=worst.value,
-        details={
-            "exact_instances": tested["exact"],
-            "float_instances": tested["float"],
-            "max_float_error": max_float_error,
-            "max_exact_vs_float": max_exact_vs_float,
-            "max_batch_error": max_batch_error,
-            "scatter": scatter,
-        },
+        details=stats.summary(),
     )
 
 
-def figure(result: CheckResult, outdir: Path) -> list[Path]:
-    import matplotlib.pyplot as plt
-
+def figure(result: CheckResult, gallery: Gallery) -> None:
     pts = np.array(result.details.get("scatter", []), dtype=float).reshape(-1, 2)
-    fig, ax = plt.subplots(figsize=(4.5, 4.5))
-    ax.scatter(pts[:, 1], pts[:, 0], s=6, alpha=0.5, label="random instances")
-    lim = 0.5
-    ax.plot([-lim, lim], [-lim, lim], "k--", lw=1, label="y = x")
-    ax.set_xlabel(r"$\mathrm{Cov}_{y\sim q}(\pi(y)/q(y),\ W_q(y))$")
-    ax.set_ylabel(r"$\mathrm{WR}(\pi; q) - 1/2$")
-    ax.set_title("WR-basic: the covariance identity")
-    ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    path = outdir / "wr_basic_covariance.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return [path]
+    with gallery.new("wr_basic_covariance", size=(4.5, 4.5)) as (_fig, ax):
+        ax.scatter(pts[:, 1], pts[:, 0], s=6, alpha=0.5, label="random instances")
+        lim = 0.5
+        ax.plot([-lim, lim], [-lim, lim], "k--", lw=1, label="y = x")
+        ax.set_xlabel(r"$\mathrm{Cov}_{y\sim q}(\pi(y)/q(y),\ W_q(y))$")
+        ax.set_ylabel(r"$\mathrm{WR}(\pi; q) - 1/2$")
+        ax.set_title("WR-basic: the covariance identity")
+        ax.legend(loc="upper left")
 
 
 CLAIM = Claim(
-    id="WR-basic",
-    statement="WR(pi;pi)=1/2, WR(pi;q)+WR(q;pi)=1, bilinearity, covariance identity",
-    expected="holds",
-    check=check,
-    figure=figure,
+    "WR-basic",
+    "WR(pi;pi)=1/2, WR(pi;q)+WR(q;pi)=1, bilinearity, covariance identity",
+    "holds",
+    check,
+    figure,
     default_instances=10_000,
 )

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ._validate import prepare_models
 from .data import PreferenceData, data_anchor
 from .errors import (
     NonFiniteInputError,
@@ -31,9 +32,9 @@ from .errors import (
     UndefinedWinRateError,
 )
 from .hfuncs import HFunction, apply_h, as_h
-from .numbers import Number, as_array, common_kind, format_number, is_exact, scalar
-from .preferences import PREF_TOL, validate_preference_stack
-from .simplex import SUM_TOL, validate_distribution, validate_model
+from .numbers import Number, format_number, is_exact, scalar
+from .preferences import PREF_TOL
+from .simplex import SUM_TOL, validate_model
 
 __all__ = [
     "win_rate",
@@ -45,40 +46,6 @@ __all__ = [
 ]
 
 HLike = str | HFunction | Callable[[Any], Any]
-
-
-def _prepare(
-    P: Any, models: dict[str, Any], rho: Any
-) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, bool]:
-    """Validate ``P`` and the models against it; return ``(P3, models2, rho, single)`` of one kind.
-
-    ``single`` is True when ``P`` was a single ``(K, K)`` matrix.
-    """
-    P_arr = as_array(P, name="P")
-    single = P_arr.ndim == 2
-    P3 = validate_preference_stack(P_arr)
-    M, K = P3.shape[0], P3.shape[1]
-    arrays = []
-    for name, m in models.items():
-        m_arr = as_array(m, name=name)
-        if single and m_arr.ndim != 1:
-            raise ShapeMismatchError(
-                f"{name} has shape {m_arr.shape}; P is (K, K) so expected (K,)"
-            )
-        m2 = validate_model(m_arr, name=name, K=K)
-        if m2.shape[0] != M:
-            raise ShapeMismatchError(f"{name} has {m2.shape[0]} prompts but P has {M}")
-        arrays.append(m2)
-    if rho is None:
-        rho_arr = as_array([Fraction(1, M)] * M)
-    else:
-        if single:
-            raise ShapeMismatchError("rho was given but P is a single (K, K) matrix")
-        rho_arr = validate_distribution(rho, name="rho")
-        if rho_arr.shape[0] != M:
-            raise ShapeMismatchError(f"rho has {rho_arr.shape[0]} prompts but P has {M}")
-    P3, rho_arr, *arrays = common_kind(P3, rho_arr, *arrays)
-    return P3, arrays, rho_arr, single
 
 
 def _bilinear(pi: np.ndarray, A: np.ndarray, q: np.ndarray, rho: np.ndarray) -> Any:
@@ -99,7 +66,7 @@ def win_rate(P: Any, pi: Any, q: Any, rho: Any = None) -> Number:
     >>> win_rate(rock_paper_scissors(), [1, 0, 0], [Fraction(1, 2), Fraction(1, 2), 0])
     Fraction(3, 4)
     """
-    P3, (pi2, q2), rho_arr, _ = _prepare(P, {"pi": pi, "q": q}, rho)
+    P3, (pi2, q2), rho_arr, _ = prepare_models(P, {"pi": pi, "q": q}, rho)
     return scalar(_bilinear(pi2, P3, q2, rho_arr), is_exact(P3))
 
 
@@ -112,7 +79,7 @@ def response_win_rates(P: Any, q: Any) -> np.ndarray:
     >>> response_win_rates(total_order(3), [Fraction(1, 3)] * 3).tolist()
     [Fraction(5, 6), Fraction(1, 2), Fraction(1, 6)]
     """
-    P3, (q2,), _, single = _prepare(P, {"q": q}, None)
+    P3, (q2,), _, single = prepare_models(P, {"q": q}, None)
     W = np.stack([P3[x] @ q2[x] for x in range(P3.shape[0])])
     return W[0] if single else W
 
@@ -142,7 +109,7 @@ def h_win_rate(P: Any, pi: Any, q: Any, h: HLike = "identity", rho: Any = None) 
     Fraction(3, 4)
     """
     hf = as_h(h)
-    P3, (pi2, q2), rho_arr, _ = _prepare(P, {"pi": pi, "q": q}, rho)
+    P3, (pi2, q2), rho_arr, _ = prepare_models(P, {"pi": pi, "q": q}, rho)
     H = apply_h(hf, P3)
     if is_exact(H) and is_exact(pi2):
         return scalar(_bilinear(pi2, H, q2, rho_arr), True)
@@ -170,7 +137,7 @@ def win_rate_covariance(P: Any, pi: Any, q: Any, rho: Any = None) -> Number:
     >>> win_rate_covariance(total_order(2), [1, 0], [Fraction(1, 2), Fraction(1, 2)])
     Fraction(1, 4)
     """
-    P3, (pi2, q2), rho_arr, _ = _prepare(P, {"pi": pi, "q": q}, rho)
+    P3, (pi2, q2), rho_arr, _ = prepare_models(P, {"pi": pi, "q": q}, rho)
     bad = np.argwhere((q2 == 0) & (pi2 > 0))
     if len(bad):
         x, y = (int(v) for v in bad[0])

@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
+from ._validate import prepare_models
 from .bradley_terry import BradleyTerryStackFit, fit_bradley_terry_data
 from .data import (
     EmpiricalPreferences,
@@ -64,7 +65,7 @@ from .errors import (
 from .hfuncs import HFunction, apply_h, as_h
 from .numbers import Number, as_array, is_exact, scalar, to_float
 from .simplex import validate_model
-from .winrate import HLike, _prepare, h_win_rate
+from .winrate import HLike, h_win_rate
 
 __all__ = [
     "TIE_TOL",
@@ -142,7 +143,7 @@ def wro_scores(P: Any, q: Any, h: HLike = "identity") -> np.ndarray:
     [Fraction(5, 6), Fraction(1, 2), Fraction(1, 6)]
     """
     hf = as_h(h)
-    P3, (q2,), _, single = _prepare(P, {"q": q}, None)
+    P3, (q2,), _, single = prepare_models(P, {"q": q}, None)
     n, f, exact = _score_parts(P3, q2, hf)
     if not exact:
         f = np.where(n > TIE_TOL, np.inf, np.where(n < -TIE_TOL, -np.inf, f))
@@ -176,7 +177,7 @@ def _prepare_objective(
         if pi_ref is None:
             raise InvalidParameterError("beta > 0 needs a reference model pi_ref")
         models["pi_ref"] = pi_ref
-    P3, arrays, rho_arr, single = _prepare(P, models, rho)
+    P3, arrays, rho_arr, single = prepare_models(P, models, rho)
     pi2 = arrays[0]
     q2 = pi2 if _is_self(anchor) else arrays[1]
     ref2 = arrays[-1] if beta_positive else None
@@ -384,7 +385,7 @@ def wro_optimum(
         if pi_ref is None:
             raise InvalidParameterError("beta > 0 needs a reference model pi_ref")
         models["pi_ref"] = pi_ref
-    P3, arrays, rho_arr, single = _prepare(P, models, rho)
+    P3, arrays, rho_arr, single = prepare_models(P, models, rho)
     q2 = arrays[0]
     n, f, exact = _score_parts(P3, q2, hf)
     M, K = f.shape
@@ -437,7 +438,7 @@ def _self_play(P: Any, beta: Number, pi_ref: Any, hf: HFunction, rho: Any) -> WR
     models = {} if not beta > 0 else {"pi_ref": pi_ref}
     if beta > 0 and pi_ref is None:
         raise InvalidParameterError("beta > 0 needs a reference model pi_ref")
-    P3, arrays, rho_arr, single = _prepare(P, models, rho)
+    P3, arrays, rho_arr, single = prepare_models(P, models, rho)
     M = P3.shape[0]
     if not beta > 0:
         sols = games.maximal_lotteries(P3)
