@@ -138,3 +138,16 @@ def test_family_parameter_errors():
         cyclic(3, p=Fraction(1, 3))
     with pytest.raises(InvalidParameterError):
         bradley_terry_from_strengths([1, 0])
+
+
+def test_an_empty_prompt_stack_is_a_named_error():
+    from theory.errors import ShapeMismatchError
+    from theory.preferences import validate_preference_stack
+    from theory.winrate import response_win_rates, win_rate
+
+    with pytest.raises(ShapeMismatchError, match="no prompts"):
+        validate_preference_stack(np.zeros((0, 2, 2)))
+    with pytest.raises(ShapeMismatchError, match="no prompts"):
+        win_rate(np.zeros((0, 2, 2)), np.zeros((0, 2)), np.zeros((0, 2)))
+    with pytest.raises(ShapeMismatchError, match="no prompts"):
+        response_win_rates(np.zeros((0, 2, 2)), np.zeros((0, 2)))

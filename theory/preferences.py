@@ -94,6 +94,8 @@ def validate_preference_stack(P: Any, *, name: str = "P") -> np.ndarray:
         a = a[None]
     if a.ndim != 3 or a.shape[1] != a.shape[2] or a.shape[1] == 0:
         raise ShapeMismatchError(f"{name} has shape {a.shape}, expected (K, K) or (M, K, K)")
+    if a.shape[0] == 0:
+        raise ShapeMismatchError(f"{name} has shape {a.shape}: no prompts, expected M >= 1")
     if not is_exact(a) and a.shape[0] > 1:
         # vectorised fast path for float stacks; on failure the loop below names the entry
         ok = np.all((a >= 0) & (a <= 1)) and np.all(
