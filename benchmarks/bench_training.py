@@ -4,7 +4,8 @@
    log-linear) at M = 3 prompts, K = 6 responses, batch 32.
 2. The vectorised REINFORCE step against a per-sample Python loop computing the same estimate
    (the ratio is the speed-up of the numpy path; both results are compared).
-3. Wall time of one full default grid (160 runs) of the opt-success experiment.
+3. Wall time of one full grid (160 runs) of the first opt-success design, and of one problem of
+   the pre-registered design (22 objectives x 64 cells, trained as arrays by ``train_batch``).
 
 Best of ``REPEATS`` after a warm-up.  Usage::
 
@@ -16,15 +17,24 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from scipy.special import log_softmax
 
-from theory.experiments import default_grid, opt_success_experiment, random_training_problem
+from theory.experiments import (
+    SuccessDesign,
+    default_grid,
+    design_problem,
+    opt_success_experiment,
+    proxy_judge,
+    random_training_problem,
+    run_design_problem,
+    secondary_objectives,
+)
 from theory.training import (
     TrainingObjective,
     TrainingSettings,
-    _log_softmax,
-    _wro_sample_direction,
     log_linear_policy,
     policy_logits,
+    reinforce_direction,
     tabular_policy,
     train,
 )
@@ -88,11 +98,12 @@ def main() -> None:
             print(f"  {oname:<14} {pname:<10} {STEPS / t:10.0f} steps/s  ({t * 1e3:.1f} ms)")
 
     obj = objectives["REINFORCE-WRO"]
-    logpi = _log_softmax(policy_logits(policies["tabular"], np.zeros((problem.M, problem.K))))
+    theta0 = np.zeros((problem.M, problem.K))
+    logpi = log_softmax(policy_logits(policies["tabular"], theta0), axis=-1)
     pi = np.exp(logpi)
     u = np.random.default_rng(2).random((3, 256))
     t_vec, g_vec = best_time(
-        lambda: _wro_sample_direction(problem, obj, pi, logpi, u, np.cumsum(problem.rho))
+        lambda: reinforce_direction(problem, obj, pi, logpi, u, np.cumsum(problem.rho))
     )
     t_loop, g_loop = best_time(lambda: loop_reinforce(problem, obj, pi, logpi, u))
     err = float(np.max(np.abs(g_vec - g_loop)))
@@ -104,6 +115,19 @@ def main() -> None:
     t0 = time.perf_counter()
     res = opt_success_experiment(np.random.default_rng(3), grid.cells, grid=grid)
     print(f"one default grid ({len(res.records)} runs): {time.perf_counter() - t0:.1f} s")
+
+    design = SuccessDesign()
+    for p in range(3):
+        t0 = time.perf_counter()
+        prob = design_problem(np.random.default_rng([4, p]), p, design)
+        P_hat = proxy_judge(np.random.default_rng([5, p]), prob.P, prob.mu, design.n_judge)
+        runs = run_design_problem(
+            prob, P_hat, secondary_objectives(), design, np.random.default_rng([6, p])
+        )
+        print(
+            f"pre-registered design, K = {prob.K}: {len(runs.win_rate)} runs in "
+            f"{time.perf_counter() - t0:.2f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Simulated training (theory.training) and the opt-success experiment (theory.experiments)."""
+"""Simulated training (theory.training), the opt-success experiment (theory.experiments) and its
+statistics (theory.statistics)."""
 
 from __future__ import annotations
 
@@ -18,18 +19,34 @@ from theory.experiments import (
     ExperimentGrid,
     OptSetting,
     RunRecord,
-    compare_explanations,
+    SuccessDesign,
     default_grid,
+    design_problem,
+    judged_problem,
     objective_optimum,
     opt_success_experiment,
-    r_squared_binned,
-    r_squared_groups,
-    r_squared_linear,
+    proxy_judge,
+    run_design_problem,
+    secondary_objectives,
 )
 from theory.preferences import random_family_matrix, total_order
 from theory.simplex import random_model
+from theory.statistics import (
+    Interval,
+    adjusted_r_squared,
+    bootstrap_mean,
+    compare_explanations,
+    decide,
+    oos_r_squared,
+    r_squared_binned,
+    r_squared_groups,
+    r_squared_linear,
+    shapley_r_squared,
+    success_bins,
+)
 from theory.strategies import models, preference_data
 from theory.training import (
+    RunBatch,
     TrainingObjective,
     TrainingSettings,
     expected_direction,
@@ -37,13 +54,16 @@ from theory.training import (
     log_linear_policy,
     make_problem,
     objective_value,
+    objective_values,
     optimization_success,
     policy_probs,
     random_features,
+    self_play_objective,
     self_play_payoff,
     stochastic_gradient,
     tabular_policy,
     train,
+    train_batch,
 )
 from theory.wro import wro_objective
 
@@ -376,8 +396,6 @@ def test_small_experiment_records_exact_scores():
 
 
 def test_adjusted_r_squared_and_problem_level_bootstrap():
-    from theory.experiments import adjusted_r_squared
-
     assert adjusted_r_squared(0.5, 11, 1) == pytest.approx(1 - 0.5 * 10 / 9)
     assert adjusted_r_squared(0.9, 5, 4) == 0.0  # no residual degrees of freedom
     rng = np.random.default_rng(13)
@@ -447,3 +465,145 @@ def test_properties_gradient_and_optimum_on_random_instances(problem, objective,
     )
     opt = objective_optimum(problem, objective)
     assert objective_value(problem, objective, policy_probs(policy, theta)) <= opt.value + 1e-9
+
+
+# ------------------------------------------------------------------------------------------
+# the self-play objective: one meaning, maximized (value 1/2) at the regularized Nash equilibrium
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.05, 0.3])
+def test_self_play_objective_is_maximized_at_the_nash_equilibrium(beta):
+    from theory.wro import SELF, wro_optimum
+
+    problem, _ = _problem(14, M=2, K=4)
+    nash = to_float_model(
+        wro_optimum(problem.P, SELF, beta, problem.pi_ref, "identity", problem.rho).pi
+    )
+    J = self_play_objective(problem.P, nash, beta, problem.pi_ref, problem.rho)
+    assert float(J) == pytest.approx(0.5, abs=1e-7)
+    rng = np.random.default_rng(15)
+    others = np.stack([random_model(rng, problem.M, problem.K) for _ in range(50)])
+    values = self_play_objective(problem.P, others, beta, problem.pi_ref, problem.rho)
+    assert values.shape == (50,) and np.all(values <= 0.5 + 1e-12)
+    obj = TrainingObjective("wro", anchor="self", beta=beta)
+    assert self_play_payoff(problem, obj, others[0]) == pytest.approx(float(values[0]), abs=1e-14)
+
+
+def to_float_model(pi):
+    return np.asarray(pi, dtype=np.float64)
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES + SELF_PLAY, ids=lambda o: o.label)
+def test_objective_values_on_stacks_equal_objective_value(objective):
+    problem, _ = _problem(16)
+    rng = np.random.default_rng(17)
+    pis = np.stack([random_model(rng, problem.M, problem.K) for _ in range(6)])
+    expected = [objective_value(problem, objective, pi) for pi in pis]
+    np.testing.assert_allclose(objective_values(problem, objective, pis), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "objective",
+    [OBJECTIVES[1], OBJECTIVES[2], OBJECTIVES[5], OBJECTIVES[6], SELF_PLAY[1]],
+    ids=lambda o: o.label,
+)
+def test_train_batch_first_step_is_unbiased(objective):
+    # with lr = 1 the first tabular step is theta_1 = G, recovered from the logits of pi_1 up to a
+    # per-row constant (every direction's rows sum to 0); its mean over many runs is the gradient
+    problem, _ = _problem(18)
+    R = 3000
+    runs = RunBatch((objective,) * R, np.ones(R), np.full(R, 8))
+    snaps = train_batch(
+        problem, tabular_policy(problem.pi_ref), runs, np.random.default_rng(19), (1,)
+    )
+    G = np.log(snaps[0]) - np.log(problem.pi_ref)
+    G -= G.mean(axis=-1, keepdims=True)
+    mean, se = G.mean(axis=0), G.std(axis=0) / np.sqrt(R)
+    exact = expected_direction(
+        problem, objective, tabular_policy(problem.pi_ref), np.zeros((problem.M, problem.K))
+    )
+    assert np.all(np.abs(mean - exact) <= 5 * se + 1e-9), (mean, exact, se)
+
+
+def test_train_batch_is_deterministic_and_records_snapshots():
+    problem, features = _problem(20)
+    runs = RunBatch(tuple(OBJECTIVES), np.full(len(OBJECTIVES), 0.5), np.full(len(OBJECTIVES), 4))
+    for policy in _policies(problem, features):
+        a = train_batch(problem, policy, runs, np.random.default_rng(1), (0, 5, 10))
+        b = train_batch(problem, policy, runs, np.random.default_rng(1), (0, 5, 10))
+        np.testing.assert_array_equal(a, b)
+        assert a.shape == (3, len(OBJECTIVES), problem.M, problem.K)
+        np.testing.assert_allclose(a[0], np.broadcast_to(problem.pi_ref, a[0].shape))
+        np.testing.assert_allclose(a.sum(axis=-1), 1.0)
+    with pytest.raises(InvalidParameterError):  # WRO needs two samples for its baseline
+        RunBatch((OBJECTIVES[0],), np.ones(1), np.ones(1, dtype=int))
+
+
+# ------------------------------------------------------------------------------------------
+# the pre-registered design
+
+
+def test_proxy_judge_is_a_preference_matrix_that_converges_to_p():
+    problem = design_problem(np.random.default_rng(21), 0, SuccessDesign())
+    rng = np.random.default_rng(22)
+    small = proxy_judge(rng, problem.P, problem.mu, 300)
+    np.testing.assert_allclose(small + small.transpose(0, 2, 1), 1.0)
+    assert np.all((small > 0) & (small < 1))
+    big = proxy_judge(rng, problem.P, problem.mu, 400_000)
+    pairs = problem.mu[:, :, None] * problem.mu[:, None, :] > 0.01  # pairs seen often enough
+    assert np.max(np.abs(big - problem.P)[pairs]) < 0.03
+
+
+def test_design_runs_are_scored_exactly():
+    design = SuccessDesign(steps=(3, 10), trajectory_steps=(0, 3, 10), step_scales=(1.0,))
+    problem = design_problem(np.random.default_rng(23), 1, design)
+    assert (problem.K, problem.family) == (6, "bradley_terry")
+    P_hat = proxy_judge(np.random.default_rng(24), problem.P, problem.mu, 300)
+    objectives = secondary_objectives()[::5]
+    runs = run_design_problem(problem, P_hat, objectives, design, np.random.default_rng(25))
+    n = len(objectives) * len(design.cells())
+    assert len(runs.win_rate) == n and len(design.cells()) == 8
+    assert np.all(runs.success <= 1 + 1e-9) and runs.max_optimum_residual < 1e-7
+    assert np.all((runs.success_plus >= 0) & (runs.success_plus <= 1))
+    tp = judged_problem(problem, P_hat)
+    for o, obj in enumerate(objectives):  # J_start is J(pi_ref) under the training judge
+        at = runs.objective == o
+        assert runs.J_start[at] == pytest.approx(objective_value(tp, obj, problem.pi_ref))
+
+
+def test_success_bins_oos_r_squared_and_decision():
+    s = np.array([0.0, 0.0, 0.3, 0.1, 0.9, 1.0, 0.5, 0.7])
+    bins = success_bins(s, 4)
+    assert bins[0] == bins[1] == 0 and bins[5] == 1 and len(np.unique(bins)) == 4
+    y = np.array([1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0])
+    fold = np.array([0, 1, 0, 1, 0, 1, 0, 1])
+    assert oos_r_squared(y, [0, 0, 1, 1, 2, 2, 3, 3], fold) == pytest.approx(1.0)
+    assert oos_r_squared(y, [0, 1, 2, 3, 4, 5, 6, 7], fold) <= 0  # unseen groups: the mean
+    assert decide(Interval(0.1, 0.05, 0.2, 12)) == "holds"
+    assert decide(Interval(-0.1, -0.2, -0.05, 12)) == "fails"
+    assert decide(Interval(0.1, float("nan"), float("nan"), 2)) == "inconclusive"
+    phi_a, phi_b, joint = shapley_r_squared(y, bins, fold)
+    assert phi_a + phi_b == pytest.approx(joint)
+
+
+def test_bootstrap_mean_is_reproducible_and_covers_the_mean():
+    v = np.random.default_rng(26).normal(0.3, 0.1, size=12)
+    a = bootstrap_mean(v, np.random.default_rng(27))
+    b = bootstrap_mean(v, np.random.default_rng(27))
+    assert a == b and a.low < a.estimate < a.high
+    assert np.isnan(bootstrap_mean(v[:2], np.random.default_rng(0)).low)
+
+
+def test_negative_control_does_not_hold_and_the_check_decides():
+    from proofs_checks.opt_success import CLAIM, check
+    from proofs_checks.scaffold import CheckContext
+
+    assert CLAIM.controls[0].run(np.random.default_rng(28))  # noise s+ is never "holds"
+    result = check(CheckContext(instances=3, seed=0, rng=np.random.default_rng(0)))
+    d = result.details
+    assert d["negative_control"]["decision"] != "holds"
+    assert d["negative_control"]["estimate"] < d["primary"]["estimate"]
+    assert d["primary_runs"] == 3 * 18 * 64 and d["total_runs"] == 3 * 22 * 64
+    assert len(d["runs"]["win_rate"]) == 3 * 22 * 64
+    assert result.inconclusive == (d["primary"]["decision"] == "inconclusive")
+    assert result.found == (d["primary"]["decision"] == "fails")

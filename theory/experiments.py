@@ -1,6 +1,16 @@
 """The ``opt-success`` experiment: does optimization success or the objective predict win rate?
 
-THEORY.md, claim 6 (our formalization).  On one preference problem (data ``D``, starting model
+docs/theory.md, claim 6 (our formalization); docs/opt_success.md.  Two designs live here:
+
+* **the pre-registered design** (the check's): balanced problems (:func:`design_problem`), a
+  proxy judge from sampled comparisons (:func:`proxy_judge`, :func:`judged_problem`), the
+  primary and secondary populations (:func:`primary_objectives`,
+  :func:`secondary_objectives`), one normalized optimization grid (:class:`SuccessDesign`) and
+  every run trained as arrays and scored exactly (:func:`run_design_problem`, :class:`DesignRuns`);
+  its statistics are in :mod:`theory.statistics`;
+* **the first design** (superseded, kept for the record), described next.
+
+On one preference problem (data ``D``, starting model
 ``pi_ref``) we train many runs with :func:`theory.training.train`, over a grid of
 
 * **objectives** (what changes the objective's solution): WRO with several ``h``, anchors,
@@ -27,17 +37,15 @@ The exact optima ``J_opt`` come from the library: fixed-anchor WRO
 ``pi* ∝ pi_ref exp(h(P) q / beta)``, ``J* = beta sum_x rho_x log Z_x`` (``beta > 0``) or
 ``sum_x rho_x max_y (h(P) q)_x(y)`` (``beta = 0``); self-play ``J* = 1/2`` (the value of the
 symmetric game ``F``), the maximizer being the maximal lottery / regularized Nash equilibrium of
-:mod:`theory.games`; DPO ``J* = -min L`` from :func:`theory.methods.dpo.dpo_minimizers`; SFT
-``J* = -L(p_w)`` at :func:`theory.methods.sft.sft_target`.
+:mod:`theory.lottery` / :mod:`theory.methods.nlhf`; DPO ``J* = -min L`` from
+:func:`theory.methods.dpo.dpo_minimizers`; SFT ``J* = -L(p_w)`` at
+:func:`theory.methods.sft.sft_target`.
 """
 
 from __future__ import annotations
 
-import csv
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,17 +58,23 @@ from .numbers import to_float
 from .preferences import random_family_matrix
 from .simplex import random_model
 from .training import (
+    SUCCESS_DENOMINATOR_TOL,
+    RunBatch,
     SoftmaxPolicy,
     TrainingObjective,
     TrainingProblem,
     TrainingSettings,
+    expected_direction,
+    initial_parameters,
     log_linear_policy,
     make_problem,
     objective_value,
+    objective_values,
     optimization_success,
     random_features,
     tabular_policy,
     train,
+    train_batch,
 )
 from .winrate import win_rate
 from .wro import SELF, wro_optimum
@@ -77,16 +91,18 @@ __all__ = [
     "run_experiment",
     "ExperimentResult",
     "opt_success_experiment",
-    "r_squared_linear",
-    "r_squared_groups",
-    "r_squared_binned",
-    "adjusted_r_squared",
-    "EXPLANATIONS",
-    "MIN_PROBLEMS_TO_RESAMPLE",
-    "Explanation",
-    "compare_explanations",
-    "write_runs_csv",
-    "write_experiment_json",
+    "PRIMARY_H",
+    "PRIMARY_ANCHORS",
+    "PRIMARY_BETAS",
+    "primary_objectives",
+    "secondary_objectives",
+    "SuccessDesign",
+    "proxy_judge",
+    "DesignProblem",
+    "design_problem",
+    "judged_problem",
+    "DesignRuns",
+    "run_design_problem",
 ]
 
 #: A computed optimum must reproduce its value through :func:`objective_value` to this tolerance.
@@ -298,32 +314,47 @@ def run_experiment(
             seed = int(rng.integers(2**31 - 1))
             settings = TrainingSettings(st.learning_rate, st.steps, st.batch_size, seed)
             result = train(problem, obj, policies[st.parameterization], settings)
-            J_final = objective_value(problem, obj, result.pi)
-            opt = optima[obj.label]
+            where = (run_offset + len(records), problem_index, replicate)
             records.append(
-                RunRecord(
-                    run=run_offset + len(records),
-                    problem=problem_index,
-                    replicate=replicate,
-                    objective=obj.label,
-                    is_wro=obj.is_wro,
-                    parameterization=st.parameterization,
-                    learning_rate=st.learning_rate,
-                    steps=st.steps,
-                    batch_size=st.batch_size,
-                    seed=seed,
-                    samples=result.samples,
-                    win_rate=float(win_rate(problem.P, result.pi, problem.pi_ref, problem.rho)),
-                    J_start=starts[obj.label],
-                    J_final=J_final,
-                    J_opt=opt.value,
-                    success=optimization_success(J_final, starts[obj.label], opt.value),
-                    optimum_win_rate=opt.win_rate,
-                )
+                _record(problem, obj, st, settings, result, where, starts[obj.label], optima)
             )
             progress(run_offset + len(records))
         replicate += 1
     return records, optima
+
+
+def _record(
+    problem: TrainingProblem,
+    obj: TrainingObjective,
+    st: OptSetting,
+    settings: TrainingSettings,
+    result: Any,
+    where: tuple[int, int, int],
+    J_start: float,
+    optima: dict[str, ObjectiveOptimum],
+) -> RunRecord:
+    """The exact scores of one finished run (``where`` = run, problem, replicate)."""
+    J_final = objective_value(problem, obj, result.pi)
+    opt = optima[obj.label]
+    return RunRecord(
+        run=where[0],
+        problem=where[1],
+        replicate=where[2],
+        objective=obj.label,
+        is_wro=obj.is_wro,
+        parameterization=st.parameterization,
+        learning_rate=st.learning_rate,
+        steps=st.steps,
+        batch_size=st.batch_size,
+        seed=settings.seed,
+        samples=result.samples,
+        win_rate=float(win_rate(problem.P, result.pi, problem.pi_ref, problem.rho)),
+        J_start=J_start,
+        J_final=J_final,
+        J_opt=opt.value,
+        success=optimization_success(J_final, J_start, opt.value),
+        optimum_win_rate=opt.win_rate,
+    )
 
 
 @dataclass(frozen=True)
@@ -381,248 +412,292 @@ def opt_success_experiment(
 
 
 # ---------------------------------------------------------------------------------------------
-# statistics
+# the pre-registered design (docs/opt_success.md): a proxy judge, bounded success, one
+# normalized optimization grid, balanced problems
 
 
-def r_squared_linear(y: Any, x: Any) -> float:
-    """``R^2`` of the least-squares line ``y ~ a + b x``: ``corr(x, y)^2`` (0 when either is
-    constant).
+#: The primary population's factors: ``h`` x anchor x ``beta`` (18 fixed-anchor WRO objectives).
+PRIMARY_H = ("identity", "log", "logit")
+PRIMARY_ANCHORS = ("ref", "data")
+PRIMARY_BETAS = (0.01, 0.05, 0.2)
 
-    >>> r_squared_linear([1.0, 2.0, 3.0], [2.0, 4.0, 6.0])
-    1.0
+
+def primary_objectives() -> tuple[TrainingObjective, ...]:
+    """The 18 fixed-anchor WRO objectives ``h x anchor x beta`` of the primary population.
+
+    >>> len(primary_objectives()), primary_objectives()[0].label
+    (18, 'WRO[identity, ref, beta=0.01]')
     """
-    y, x = np.asarray(y, dtype=np.float64), np.asarray(x, dtype=np.float64)
-    _check_pair(y, x)
-    yc, xc = y - y.mean(), x - x.mean()
-    sxx, syy = float(xc @ xc), float(yc @ yc)
-    if sxx == 0 or syy == 0:
-        return 0.0
-    return float((xc @ yc) ** 2 / (sxx * syy))
+    return tuple(
+        TrainingObjective("wro", h=h, anchor=a, beta=b)  # type: ignore[arg-type]
+        for h in PRIMARY_H
+        for a in PRIMARY_ANCHORS
+        for b in PRIMARY_BETAS
+    )
 
 
-def r_squared_groups(y: Any, groups: Any) -> float:
-    """``R^2`` of the one-hot regression of ``y`` on the integer labels ``groups``: the share of
-    the variance of ``y`` between group means, ``1 - SS_within / SS_total`` (0 when ``y`` is
-    constant).
+def secondary_objectives() -> tuple[TrainingObjective, ...]:
+    """The secondary population: the primary 18, DPO (``beta`` 0.05, 0.2), SFT on preferred
+    samples and self-play NLHF (``h = identity``, ``beta = 0.05``): 22 objectives.
 
-    >>> r_squared_groups([1.0, 1.0, 3.0, 3.0], [0, 0, 1, 1])
-    1.0
+    >>> [o.label for o in secondary_objectives()[18:]]
+    ['DPO[beta=0.05]', 'DPO[beta=0.2]', 'SFT', 'WRO[identity, self, beta=0.05]']
     """
-    y = np.asarray(y, dtype=np.float64)
-    g = np.asarray(groups)
-    _check_pair(y, g)
-    _, g = np.unique(g, return_inverse=True)
-    sst = float(np.sum((y - y.mean()) ** 2))
-    if sst == 0:
-        return 0.0
-    counts = np.bincount(g)
-    means = np.bincount(g, weights=y) / counts
-    ssw = float(np.sum((y - means[g]) ** 2))
-    return float(max(0.0, 1.0 - ssw / sst))
-
-
-def _check_pair(y: np.ndarray, x: np.ndarray) -> None:
-    if y.ndim != 1 or x.shape != y.shape or len(y) < 2:
-        raise InvalidParameterError(
-            f"expected two 1-d arrays of one length >= 2, got shapes {y.shape} and {x.shape}"
-        )
-    if not np.all(np.isfinite(y)):
-        raise InvalidParameterError("y has a non-finite entry")
-    if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
-        raise InvalidParameterError("x has a non-finite entry")
-
-
-def r_squared_binned(y: Any, x: Any, bins: int) -> float:
-    """``R^2`` of ``y`` on ``x`` cut into ``bins`` quantile bins (one-hot of the bin): a regression
-    of ``y`` on ``x`` with no shape imposed, with as many groups as ``bins``.
-
-    >>> r_squared_binned([0.0, 0.0, 1.0, 1.0], [1.0, 2.0, 3.0, 4.0], 2)
-    1.0
-    """
-    x = np.asarray(x, dtype=np.float64)
-    if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
-        raise InvalidParameterError(f"bins = {bins!r}, expected a positive integer")
-    _check_pair(np.asarray(y, dtype=np.float64), x)
-    ranks = np.argsort(np.argsort(x, kind="stable"), kind="stable")
-    return r_squared_groups(y, ranks * bins // len(x))
+    return primary_objectives() + (
+        TrainingObjective("dpo", beta=0.05),
+        TrainingObjective("dpo", beta=0.2),
+        TrainingObjective("sft"),
+        TrainingObjective("wro", h="identity", anchor="self", beta=0.05),
+    )
 
 
 @dataclass(frozen=True)
-class Explanation:
-    """A point estimate of ``R^2`` with its percentile bootstrap interval ``(low, high)``."""
+class SuccessDesign:
+    """The knobs of the pre-registered design (docs/opt_success.md).
 
-    r2: float
-    low: float
-    high: float
-
-    def __str__(self) -> str:
-        return f"{self.r2:.3f} [{self.low:.3f}, {self.high:.3f}]"
-
-
-#: With at least this many problems :func:`compare_explanations` resamples problems, not runs.
-MIN_PROBLEMS_TO_RESAMPLE = 5
-
-#: The explanatory variables of :func:`compare_explanations`.
-EXPLANATIONS = ("success", "success_binned", "objective", "wro", "setting")
-
-
-def adjusted_r_squared(r2: float, n: int, p: int) -> float:
-    """Adjusted ``R^2 = 1 - (1 - R^2) (n - 1) / (n - p - 1)`` of a least-squares fit with ``p``
-    regressors besides the intercept on ``n`` points: removes the share of variance a fit with
-    ``p`` free parameters explains by chance, so fits with different ``p`` compare fairly.  May be
-    negative; 0 when ``n - p - 1 <= 0`` (no residual degrees of freedom: nothing is learnt).
-
-    >>> round(adjusted_r_squared(0.5, 11, 1), 6)
-    0.444444
+    ``n_judge`` comparisons per prompt build the proxy judge; the optimization grid is
+    ``step_scales`` (``c`` in ``lr = c / |grad J(pi_ref)|``) x ``steps`` x ``batch_sizes`` x
+    ``policies`` (64 cells); problem ``p`` has ``M`` prompts, ``Ks[p mod 3]`` responses and the
+    family ``families[floor(p / len(Ks)) mod 2]``.  ``trajectory_steps`` are the step counts at
+    which every run's model is recorded (they include ``steps``).
     """
-    if n - p - 1 <= 0:
-        return 0.0
-    return float(1.0 - (1.0 - r2) * (n - 1) / (n - p - 1))
+
+    n_judge: int = 300
+    step_scales: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0)
+    steps: tuple[int, ...] = (10, 30, 100, 300)
+    batch_sizes: tuple[int, ...] = (4, 32)
+    policies: tuple[str, ...] = ("tabular", "log-linear")
+    M: int = 3
+    Ks: tuple[int, ...] = (4, 6, 10)
+    families: tuple[str, ...] = ("bradley_terry", "general")
+    trajectory_steps: tuple[int, ...] = (0, 3, 10, 20, 30, 50, 100, 200, 300)
+
+    def __post_init__(self) -> None:
+        if not set(self.steps) <= set(self.trajectory_steps):
+            raise InvalidParameterError("trajectory_steps must include every grid step count")
+
+    def cells(self) -> list[tuple[float, int, int, str]]:
+        """The optimization cells ``(c, steps, batch, policy)`` in a fixed order."""
+        return [
+            (c, T, B, pol)
+            for pol in self.policies
+            for c in self.step_scales
+            for B in self.batch_sizes
+            for T in self.steps
+        ]
+
+    def shape(self, p: int) -> tuple[int, str]:
+        """``(K, family)`` of problem ``p`` (the balanced grid)."""
+        return self.Ks[p % len(self.Ks)], self.families[(p // len(self.Ks)) % len(self.families)]
 
 
-def _explanation_stats(
-    y: np.ndarray,
-    s: np.ndarray,
-    obj: np.ndarray,
-    wro: np.ndarray,
-    setting: np.ndarray,
-    problem: np.ndarray,
-    idx: np.ndarray,
-    bins: int,
-) -> dict[str, float]:
-    """Each ``R^2`` (key ``k``) and adjusted ``R^2`` (key ``k + "_adj"``) on the runs ``idx``,
-    computed within each problem and averaged over the problems."""
-    out = {k: 0.0 for k in EXPLANATIONS} | {f"{k}_adj": 0.0 for k in EXPLANATIONS}
-    problems = np.unique(problem[idx])
-    for p in problems:
-        i = idx[problem[idx] == p]
-        n = len(i)
-        if n < 2:
-            continue
-        nb = min(bins, n)
-        ranks = np.argsort(np.argsort(s[i], kind="stable"), kind="stable")
-        fits = {
-            "success": (r_squared_linear(y[i], s[i]), int(np.ptp(s[i]) > 0)),
-            "success_binned": (
-                r_squared_binned(y[i], s[i], nb),
-                len(np.unique(ranks * nb // n)) - 1,
-            ),
-            "objective": (r_squared_groups(y[i], obj[i]), len(np.unique(obj[i])) - 1),
-            "wro": (r_squared_groups(y[i], wro[i]), len(np.unique(wro[i])) - 1),
-            "setting": (r_squared_groups(y[i], setting[i]), len(np.unique(setting[i])) - 1),
-        }
-        for k, (r2, dof) in fits.items():
-            out[k] += r2
-            out[f"{k}_adj"] += adjusted_r_squared(r2, n, dof)
-    return {k: v / len(problems) for k, v in out.items()}
+def proxy_judge(rng: np.random.Generator, P: Any, mu: Any, n: int) -> np.ndarray:
+    """A smoothed empirical preference matrix from ``n`` sampled comparisons per prompt.
 
+    Per prompt ``x``: ``y0, y1 ~ mu_x`` independently and ``y1`` is preferred with probability
+    ``P_x[y1, y0]``.  With ``C[i, j]`` the comparisons of the pair ``{i, j}`` (``i != j``;
+    self-pairs are ignored) and ``W[i, j]`` those won by ``i``,
+    ``P_hat[i, j] = (W[i, j] + 1) / (C[i, j] + 2)`` and ``P_hat[i, i] = 1/2``: a preference
+    matrix (``P_hat + P_hat^T = 1``) with entries strictly inside (0, 1).  Shapes ``P``
+    ``(M, K, K)``, ``mu`` ``(M, K)``; returns ``(M, K, K)``.
 
-def compare_explanations(
-    records: Sequence[RunRecord],
-    rng: np.random.Generator,
-    *,
-    bootstrap: int = 1000,
-    level: float = 0.95,
-) -> dict[str, Any]:
-    """How much of the variance of the final win rate each candidate explains.
-
-    For each problem separately, ``R^2`` of ``win_rate`` on: optimization ``success`` (least
-    squares line, :func:`r_squared_linear`); ``success_binned`` (success cut into as many quantile
-    bins as there are objectives, :func:`r_squared_binned`: no linearity assumed, same number of
-    groups as the objective); the ``objective`` (one-hot); ``wro`` (WRO versus non-WRO, one-hot);
-    the optimization ``setting`` (one-hot); each also adjusted for its number of regressors (key
-    ``k + "_adj"``, :func:`adjusted_r_squared`).  Each is averaged over the problems, with a
-    percentile bootstrap interval from ``bootstrap`` resamples: of the problems when there are at
-    least :data:`MIN_PROBLEMS_TO_RESAMPLE` (the uncertainty of a conclusion about problems in
-    general), else of the runs within each problem (``bootstrap_unit`` says which; resampled
-    runs repeat, which inflates a many-group one-hot ``R^2``, so its interval can sit above the
-    point estimate).  Also the
-    interval of ``R^2(success) - R^2(objective)`` and of ``R^2(success) - R^2(wro)``, and the
-    share of resamples in which success explains more than the objective.  Runs with a non-finite
-    success are dropped (their count is reported).
+    >>> P = np.array([[[0.5, 1.0], [0.0, 0.5]]])
+    >>> proxy_judge(np.random.default_rng(0), P, np.array([[0.5, 0.5]]), 0).tolist()
+    [[[0.5, 0.5], [0.5, 0.5]]]
     """
-    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 1:
-        raise InvalidParameterError(f"bootstrap = {bootstrap!r}, expected an integer >= 1")
-    if not 0 < level < 1:
-        raise InvalidParameterError(f"level = {level!r}, expected a number in (0, 1)")
-    finite = [r for r in records if np.isfinite(r.success)]
-    if len(finite) < 3:
-        raise InvalidParameterError(f"{len(finite)} runs with a finite success; need at least 3")
-    y = np.array([r.win_rate for r in finite])
-    s = np.array([r.success for r in finite])
-    _, obj = np.unique([r.objective for r in finite], return_inverse=True)
-    wro = np.array([int(r.is_wro) for r in finite])
-    _, setting = np.unique(
-        [f"{r.parameterization}|{r.learning_rate}|{r.steps}|{r.batch_size}" for r in finite],
-        return_inverse=True,
-    )
-    problem = np.array([r.problem for r in finite])
-    bins = int(obj.max() + 1)
-    n = len(y)
-    point = _explanation_stats(y, s, obj, wro, setting, problem, np.arange(n), bins)
-    strata = [np.flatnonzero(problem == p) for p in np.unique(problem)]
-    boots = {k: np.empty(bootstrap) for k in point}
-    if len(strata) >= MIN_PROBLEMS_TO_RESAMPLE:  # resample problems (clusters)
-        unit = "problem"
-        per = [_explanation_stats(y, s, obj, wro, setting, problem, st, bins) for st in strata]
-        table = {k: np.array([d[k] for d in per]) for k in point}
-        picks = rng.integers(0, len(strata), size=(bootstrap, len(strata)))
-        for k in point:
-            boots[k] = table[k][picks].mean(axis=1)
-    else:  # resample runs within each problem
-        unit = "run"
-        for b in range(bootstrap):
-            idx = np.concatenate([st[rng.integers(0, len(st), size=len(st))] for st in strata])
-            for k, v in _explanation_stats(y, s, obj, wro, setting, problem, idx, bins).items():
-                boots[k][b] = v
-    qs = [(1 - level) / 2, 1 - (1 - level) / 2]
-    out: dict[str, Any] = {}
-    for k in point:
-        lo, hi = np.quantile(boots[k], qs)
-        out[k] = Explanation(point[k], float(lo), float(hi))
-    for suffix in ("", "_adj"):
-        for other in ("objective", "wro"):
-            diff = boots[f"success{suffix}"] - boots[f"{other}{suffix}"]
-            lo, hi = np.quantile(diff, qs)
-            out[f"success_minus_{other}{suffix}"] = Explanation(
-                point[f"success{suffix}"] - point[f"{other}{suffix}"], float(lo), float(hi)
-            )
-        out[f"p_success_more{suffix}"] = float(
-            np.mean(boots[f"success{suffix}"] > boots[f"objective{suffix}"])
-        )
-    out["runs"] = n
-    out["problems"] = len(strata)
-    out["dropped"] = len(records) - n
-    out["level"] = level
-    out["bootstrap"] = bootstrap
-    out["bootstrap_unit"] = unit
+    P = np.asarray(P, dtype=np.float64)
+    mu = np.asarray(mu, dtype=np.float64)
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+        raise InvalidParameterError(f"n = {n!r}, expected an integer >= 0")
+    M, K, _ = P.shape
+    out = np.empty_like(P)
+    for x in range(M):
+        y0 = rng.choice(K, size=n, p=mu[x])
+        y1 = rng.choice(K, size=n, p=mu[x])
+        one_wins = rng.random(n) < P[x, y1, y0]
+        winner, loser = np.where(one_wins, y1, y0), np.where(one_wins, y0, y1)
+        keep = winner != loser
+        W = np.bincount(winner[keep] * K + loser[keep], minlength=K * K).reshape(K, K)
+        C = W + W.T
+        out[x] = (W + 1.0) / (C + 2.0)
     return out
 
 
-def write_runs_csv(records: Sequence[RunRecord], path: Path) -> Path:
-    """One row per run with every field of :class:`RunRecord`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as fh:
-        fields = list(RunRecord.__dataclass_fields__)
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        writer.writeheader()
-        for r in records:
-            writer.writerow(asdict(r))
-    return path
+@dataclass(frozen=True)
+class DesignProblem:
+    """One problem of the design: the true ``P`` ``(M, K, K)``, the data model ``mu`` and the
+    start ``pi_ref`` (``(M, K)``), log-linear ``features`` ``(M, K, d)``, its ``index``,
+    ``K`` and ``family``; prompts weigh ``1/M`` each."""
+
+    index: int
+    K: int
+    family: str
+    P: np.ndarray
+    mu: np.ndarray
+    pi_ref: np.ndarray
+    features: np.ndarray
+
+    @property
+    def rho(self) -> np.ndarray:
+        return np.full(self.P.shape[0], 1.0 / self.P.shape[0])
 
 
-def write_experiment_json(payload: dict[str, Any], path: Path) -> Path:
-    """The configuration and summary statistics as indented JSON."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, default=_json_default) + "\n")
-    return path
+def design_problem(rng: np.random.Generator, index: int, design: SuccessDesign) -> DesignProblem:
+    """Problem ``index`` of the balanced grid (:meth:`SuccessDesign.shape`), drawn from ``rng``:
+    ``P`` per prompt from the family, ``mu`` and ``pi_ref`` Dirichlet(1), features standard
+    normal with ``d = floor(K / 2)``."""
+    K, family = design.shape(index)
+    P = np.stack([random_family_matrix(rng, K, family) for _ in range(design.M)])
+    mu = random_model(rng, design.M, K)
+    pi_ref = random_model(rng, design.M, K)
+    features = random_features(rng, design.M, K, K // 2)
+    return DesignProblem(index, K, family, P, mu, pi_ref, features)
 
 
-def _json_default(v: Any) -> Any:
-    if isinstance(v, Explanation):
-        return asdict(v)
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    if isinstance(v, np.integer | np.floating):
-        return v.item()
-    return str(v)
+def judged_problem(problem: DesignProblem, P_judge: Any) -> TrainingProblem:
+    """The training problem every method learns from: the data distribution
+    ``D_hat = (rho, mu, mu, P_judge)`` and the start ``pi_ref`` (:func:`make_problem`)."""
+    return make_problem(PreferenceData(P=P_judge, mu0=problem.mu), problem.pi_ref)
+
+
+@dataclass(frozen=True)
+class DesignRuns:
+    """The runs of one problem and one judge, one entry per run in each column.
+
+    ``objective`` indexes the objectives trained, ``cell`` the design's cells; ``J_*`` are
+    under the training judge; ``success`` is raw, ``success_plus`` clipped to [0, 1];
+    ``win_rate`` is ``WR(pi_T; pi_ref)`` and ``optimum_win_rate`` the win rate of the
+    objective's exact optimum, both under the true ``P``.  ``trajectory_J`` and
+    ``trajectory_win_rate`` (``(S, R)``) follow each trajectory ``r`` (objective
+    ``trajectory_objective[r]``, cell without steps ``trajectory_cell[r]``) at the design's
+    ``trajectory_steps``.
+    """
+
+    objective: np.ndarray
+    cell: np.ndarray
+    learning_rate: np.ndarray
+    J_start: np.ndarray
+    J_final: np.ndarray
+    J_opt: np.ndarray
+    success: np.ndarray
+    success_plus: np.ndarray
+    win_rate: np.ndarray
+    optimum_win_rate: np.ndarray
+    trajectory_objective: np.ndarray
+    trajectory_cell: np.ndarray
+    trajectory_J: np.ndarray
+    trajectory_win_rate: np.ndarray
+    max_optimum_residual: float
+
+
+def _success_columns(J0: np.ndarray, JT: np.ndarray, Jopt: np.ndarray) -> np.ndarray:
+    """:func:`theory.training.optimization_success` on arrays."""
+    gap = Jopt - J0
+    tol = SUCCESS_DENOMINATOR_TOL
+    degenerate = gap <= tol
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = (JT - J0) / np.where(degenerate, 1.0, gap)
+    return np.where(degenerate, (JT >= Jopt - tol).astype(np.float64), s)
+
+
+def _learning_rate(
+    tp: TrainingProblem, obj: TrainingObjective, policy: SoftmaxPolicy, c: float
+) -> float:
+    """``c / |grad J(pi_ref)|`` (``c`` when the gradient vanishes)."""
+    g = expected_direction(tp, obj, policy, initial_parameters(policy))
+    norm = float(np.sqrt(np.sum(g * g)))
+    return c / norm if norm > SUCCESS_DENOMINATOR_TOL else c
+
+
+def run_design_problem(
+    problem: DesignProblem,
+    P_judge: Any,
+    objectives: tuple[TrainingObjective, ...],
+    design: SuccessDesign,
+    rng: np.random.Generator,
+) -> DesignRuns:
+    """Train every objective in every cell of ``design`` on ``problem`` against the judge
+    ``P_judge`` (the proxy, or the true ``P`` for a sensitivity run) and score the runs exactly.
+
+    Every (objective, ``c``, batch, policy) is one trajectory of ``max(steps)`` SGD steps
+    (:func:`theory.training.train_batch`); the grid's step counts are its snapshots.
+    """
+    tp = judged_problem(problem, P_judge)
+    optima = [objective_optimum(tp, o) for o in objectives]
+    wr_vec = np.einsum("xij,xj->xi", problem.P, problem.pi_ref)  # WR(.; pi_ref) = rho . (pi wr_vec)
+    policies = {
+        "tabular": tabular_policy(problem.pi_ref),
+        "log-linear": log_linear_policy(problem.pi_ref, problem.features),
+    }
+    traj = [
+        (o, c, B, pol)
+        for pol in design.policies
+        for o in range(len(objectives))
+        for c in design.step_scales
+        for B in design.batch_sizes
+    ]
+    S = len(design.trajectory_steps)
+    J = np.empty((S, len(traj)))
+    WR = np.empty((S, len(traj)))
+    lrs = np.empty(len(traj))
+    for pol, policy in policies.items():
+        idx = [i for i, t in enumerate(traj) if t[3] == pol]
+        lr = np.array([_learning_rate(tp, objectives[traj[i][0]], policy, traj[i][1]) for i in idx])
+        lrs[idx] = lr
+        batch = RunBatch(
+            tuple(objectives[traj[i][0]] for i in idx), lr, np.array([traj[i][2] for i in idx])
+        )
+        snaps = train_batch(tp, policy, batch, rng, design.trajectory_steps)
+        WR[:, idx] = np.einsum("srxi,xi,x->sr", snaps, wr_vec, problem.rho)
+        for o, obj in enumerate(objectives):
+            cols = [k for k, i in enumerate(idx) if traj[i][0] == o]
+            vals = objective_values(
+                tp, obj, snaps[:, cols].reshape(-1, problem.P.shape[0], problem.K)
+            )
+            J[:, [idx[k] for k in cols]] = vals.reshape(S, len(cols))
+    return _design_runs(problem, objectives, design, optima, traj, J, WR, lrs)
+
+
+def _design_runs(
+    problem: DesignProblem,
+    objectives: tuple[TrainingObjective, ...],
+    design: SuccessDesign,
+    optima: list[ObjectiveOptimum],
+    traj: list[tuple[int, float, int, str]],
+    J: np.ndarray,
+    WR: np.ndarray,
+    lrs: np.ndarray,
+) -> DesignRuns:
+    """The run columns: one run per (trajectory, grid step count)."""
+    cells = {cell: k for k, cell in enumerate(design.cells())}
+    rows = [
+        (r, design.trajectory_steps.index(T), cells[(c, T, B, pol)])
+        for r, (_, c, B, pol) in enumerate(traj)
+        for T in design.steps
+    ]
+    r_idx = np.array([r for r, _, _ in rows])
+    s_idx = np.array([s for _, s, _ in rows])
+    obj = np.array([traj[r][0] for r in r_idx])
+    J_opt = np.array([optima[o].value for o in obj])
+    J0, JT = J[0, r_idx], J[s_idx, r_idx]
+    s = _success_columns(J0, JT, J_opt)
+    wr_opt = np.array(
+        [float(win_rate(problem.P, o.pi, problem.pi_ref, problem.rho)) for o in optima]
+    )
+    return DesignRuns(
+        objective=obj,
+        cell=np.array([c for _, _, c in rows]),
+        learning_rate=lrs[r_idx],
+        J_start=J0,
+        J_final=JT,
+        J_opt=J_opt,
+        success=s,
+        success_plus=np.clip(s, 0.0, 1.0),
+        win_rate=WR[s_idx, r_idx],
+        optimum_win_rate=wr_opt[obj],
+        trajectory_objective=np.array([t[0] for t in traj]),
+        trajectory_cell=np.array([cells[(c, design.steps[-1], B, pol)] for _, c, B, pol in traj]),
+        trajectory_J=J,
+        trajectory_win_rate=WR,
+        max_optimum_residual=max(o.residual for o in optima),
+    )

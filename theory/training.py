@@ -1,6 +1,6 @@
 """Simulated training as practised: softmax policies trained by stochastic gradients on samples.
 
-This module is the sandbox of the ``opt-success`` claim (THEORY.md, claim 6): the population
+This module is the sandbox of the ``opt-success`` claim (docs/theory.md, claim 6): the population
 objectives of WRO, DPO and SFT are known exactly, so a training run from sampled data can be scored
 exactly against the objective's optimum.
 
@@ -46,10 +46,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+from scipy.special import log_softmax
 
 from .data import PreferenceData, data_anchor, sample_dataset, winner_loser_distribution
 from .errors import InvalidParameterError, ShapeMismatchError, SupportMismatchError
 from .hfuncs import apply_h, as_h
+from .kernels import check_beta, dpo_pair_loss, kl_rows_from_logs
 from .methods.dpo import dpo_loss
 from .methods.sft import sft_loss
 from .numbers import to_float
@@ -70,11 +72,16 @@ __all__ = [
     "TrainingRun",
     "objective_value",
     "self_play_payoff",
+    "self_play_objective",
+    "objective_values",
     "expected_direction",
     "stochastic_gradient",
+    "reinforce_direction",
     "train",
     "optimization_success",
     "SUCCESS_DENOMINATOR_TOL",
+    "RunBatch",
+    "train_batch",
 ]
 
 #: Below this achievable improvement ``J(opt) - J(start)`` the start counts as already optimal.
@@ -194,15 +201,9 @@ def policy_logits(policy: SoftmaxPolicy, theta: np.ndarray) -> np.ndarray:
     return policy.log_base + policy.features @ theta
 
 
-def _log_softmax(z: np.ndarray) -> np.ndarray:
-    m = z.max(axis=1, keepdims=True)
-    s = z - m
-    return s - np.log(np.exp(s).sum(axis=1, keepdims=True))
-
-
 def policy_probs(policy: SoftmaxPolicy, theta: np.ndarray) -> np.ndarray:
     """``pi_theta``, shape ``(M, K)``, rows summing to 1."""
-    return np.exp(_log_softmax(policy_logits(policy, theta)))
+    return np.exp(log_softmax(policy_logits(policy, theta), axis=-1))
 
 
 def _chain(policy: SoftmaxPolicy, G: np.ndarray) -> np.ndarray:
@@ -237,8 +238,9 @@ class TrainingObjective:
     def __post_init__(self) -> None:
         if self.method not in ("wro", "dpo", "sft"):
             raise InvalidParameterError(f"method = {self.method!r}, expected wro, dpo or sft")
-        if not isinstance(self.beta, int | float) or not np.isfinite(self.beta) or self.beta < 0:
+        if isinstance(self.beta, bool) or not isinstance(self.beta, int | float):
             raise InvalidParameterError(f"beta = {self.beta!r}, expected a finite number >= 0")
+        check_beta(self.beta, positive=self.method == "dpo")
         if self.method == "wro":
             as_h(self.h)
             if self.anchor not in ("ref", "data", "self"):
@@ -252,8 +254,6 @@ class TrainingObjective:
                     "self-play is defined here for h = identity with the true judge only "
                     f"(got h = {self.h!r}, judge = {self.judge!r})"
                 )
-        if self.method == "dpo" and self.beta <= 0:
-            raise InvalidParameterError(f"DPO needs beta > 0, got beta = {self.beta!r}")
 
     @property
     def is_wro(self) -> bool:
@@ -352,26 +352,87 @@ def make_problem(data: PreferenceData, pi_ref: Any) -> TrainingProblem:
     )
 
 
-def _kl_rows(logpi: np.ndarray, logref: np.ndarray) -> np.ndarray:
-    return np.sum(np.exp(logpi) * (logpi - logref), axis=1)
+def self_play_objective(P: Any, pi: Any, beta: float, pi_ref: Any, rho: Any) -> np.ndarray:
+    """The self-play objective ``J(pi) = min_q F(pi, q)``, for one model or many at once.
+
+    ``F(pi, q) = sum_x rho_x [pi_x^T P_x q_x - beta KL(pi_x || pi_ref,x) + beta KL(q_x ||
+    pi_ref,x)]`` is the regularized symmetric game of self-play WRO (NLHF, ``h = identity``;
+    docs/theory.md, "WRO objective", self-play).  The inner minimum is attained at
+    ``q_x ∝ pi_ref,x exp(-(P_x^T pi_x) / beta)``, so
+
+        J(pi) = sum_x rho_x [-beta KL(pi_x || pi_ref,x)
+                             - beta log sum_y pi_ref,x(y) exp(-(P_x^T pi_x)(y) / beta)]
+
+    for ``beta > 0`` and ``J(pi) = sum_x rho_x min_y (P_x^T pi_x)(y)`` for ``beta = 0``.  Because
+    ``F(pi, pi) = 1/2`` for every ``pi``, ``J <= 1/2``, with equality exactly at the (regularized)
+    Nash equilibrium (the maximal lottery when ``beta = 0``): the one meaning of the self-play
+    objective value.
+
+    Shapes: ``P`` ``(M, K, K)`` (any matrix in place of ``P``, e.g. ``h(P)``), ``pi`` ``(M, K)`` or
+    ``(N, M, K)``, ``pi_ref`` ``(M, K)`` of full support, ``rho`` ``(M,)``; returns a float array
+    of shape ``()`` or ``(N,)``.
+
+    >>> P = np.array([[[0.5, 1.0, 0.0], [0.0, 0.5, 1.0], [1.0, 0.0, 0.5]]])   # rock-paper-scissors
+    >>> ref = np.full((1, 3), 1 / 3)
+    >>> float(self_play_objective(P, ref, 0.0, ref, [1.0]))    # the maximal lottery: 1/2
+    0.5
+    >>> float(self_play_objective(P, [[1.0, 0.0, 0.0]], 0.0, ref, [1.0]))   # paper loses to rock
+    0.0
+    """
+    beta = float(check_beta(beta))
+    pi = np.asarray(pi, dtype=np.float64)
+    logref = np.log(np.asarray(pi_ref, dtype=np.float64))
+    v = np.einsum("xij,...xi->...xj", np.asarray(P, dtype=np.float64), pi)  # (P_x^T pi_x)(y')
+    if beta == 0:
+        inner = v.min(axis=-1)
+    else:
+        a = logref - v / beta
+        m = a.max(axis=-1)
+        inner = -beta * (m + np.log(np.exp(a - m[..., None]).sum(axis=-1)))
+        logpi = np.log(np.maximum(pi, np.finfo(float).tiny))
+        inner = inner - beta * kl_rows_from_logs(logpi, logref)
+    return np.asarray(inner @ np.asarray(rho, dtype=np.float64))
 
 
 def self_play_payoff(
     problem: TrainingProblem, objective: TrainingObjective, pi: np.ndarray
 ) -> float:
-    """``J(pi) = min_q F(pi, q)`` for self-play (see the module docstring); float."""
-    logpi = np.log(np.maximum(pi, np.finfo(float).tiny))
+    """``J(pi) = min_q F(pi, q)`` for self-play on ``problem`` with the objective's judge
+    (:func:`self_play_objective`); float."""
+    return float(
+        self_play_objective(problem.H(objective), pi, objective.beta, problem.pi_ref, problem.rho)
+    )
+
+
+def objective_values(
+    problem: TrainingProblem, objective: TrainingObjective, pis: np.ndarray
+) -> np.ndarray:
+    """``J(pi)`` of :func:`objective_value` for many float models ``pis`` ``(N, M, K)`` of full
+    support at once; shape ``(N,)``.  Same formulas, written on stacks: fixed-anchor WRO
+    ``sum_x rho_x [pi_x^T H_x q_x - beta KL_x]``, self-play :func:`self_play_objective`, DPO
+    ``-`` :func:`theory.kernels.dpo_pair_loss`, SFT ``sum_{x,y} p_w(x, y) log pi_x(y)``.
+
+    >>> D = PreferenceData(P=[[0.5, 0.75], [0.25, 0.5]], mu0=[0.5, 0.5])
+    >>> prob = make_problem(D, [[0.5, 0.5]])
+    >>> objective_values(prob, TrainingObjective("wro"), np.array([[[1.0, 0.0]], [[0.5, 0.5]]]))
+    array([0.625, 0.5  ])
+    """
+    pis = np.asarray(pis, dtype=np.float64)
+    logpi = np.log(np.maximum(pis, np.finfo(float).tiny))
     logref = np.log(problem.pi_ref)
-    v = np.einsum("xij,xi->xj", problem.H(objective), pi)  # (P_x^T pi_x)(y')
-    beta = objective.beta
-    if beta == 0:
-        inner = v.min(axis=1)
-    else:
-        a = logref - v / beta
-        m = a.max(axis=1)
-        inner = -beta * (m + np.log(np.exp(a - m[:, None]).sum(axis=1)))
-        inner = inner - beta * _kl_rows(logpi, logref)
-    return float(problem.rho @ inner)
+    if objective.method == "wro" and objective.anchor == "self":
+        return self_play_objective(
+            problem.H(objective), pis, objective.beta, problem.pi_ref, problem.rho
+        )
+    if objective.method == "wro":
+        g = np.einsum("xij,xj->xi", problem.H(objective), problem.anchor(objective))
+        per_x = np.sum(pis * g, axis=-1)
+        if objective.beta > 0:
+            per_x = per_x - objective.beta * kl_rows_from_logs(logpi, logref)
+        return per_x @ problem.rho
+    if objective.method == "sft":
+        return np.einsum("xy,nxy->n", problem.w.sum(axis=2), logpi)
+    return -dpo_pair_loss(problem.w, logpi - logref, objective.beta)
 
 
 def objective_value(problem: TrainingProblem, objective: TrainingObjective, pi: Any) -> float:
@@ -440,7 +501,7 @@ def expected_direction(
     For a fixed-anchor WRO, DPO and SFT objective this is ``grad_theta J``; for self-play it is
     the self-play gradient ``grad_theta F(pi_theta, q)`` at ``q = pi_theta`` (held fixed).
     """
-    logpi = _log_softmax(policy_logits(policy, theta))
+    logpi = log_softmax(policy_logits(policy, theta), axis=-1)
     return _chain(policy, _direction_logits(problem, objective, np.exp(logpi), logpi))
 
 
@@ -450,7 +511,7 @@ def _categorical(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
     return np.minimum((u[:, None] >= cdf).sum(axis=1), probs.shape[1] - 1)
 
 
-def _wro_sample_direction(
+def reinforce_direction(
     problem: TrainingProblem,
     objective: TrainingObjective,
     pi: np.ndarray,
@@ -458,7 +519,14 @@ def _wro_sample_direction(
     u: np.ndarray,
     rho_cdf: np.ndarray,
 ) -> np.ndarray:
-    """REINFORCE with a leave-one-out baseline, from uniforms ``u`` of shape ``(3, B)``."""
+    """One REINFORCE direction wrt the logits (``(M, K)``) with a leave-one-out baseline.
+
+    From uniforms ``u`` of shape ``(3, B)``: prompts ``x ~ rho`` (``rho_cdf`` its cumulative
+    sums), responses ``y ~ pi_x``, opponents ``y' ~ q_x`` (``q = pi`` in self-play); reward
+    ``r = h(P_judge,x[y, y']) - beta (log pi_x(y) - log pi_ref,x(y))``, advantage ``r`` minus the
+    mean of the other ``B - 1`` rewards, direction ``(1/B) sum_b adv_b (e_{y_b} - pi_{x_b})`` at
+    row ``x_b``.  Its expectation is the WRO gradient of :func:`expected_direction`.
+    """
     M, K = pi.shape
     B = u.shape[1]
     x = np.minimum(np.searchsorted(rho_cdf, u[0], side="right"), M - 1)
@@ -512,10 +580,10 @@ def stochastic_gradient(
     data distribution.  Its expectation is :func:`expected_direction`.
     """
     _check_int("batch_size", batch_size, 1)
-    logpi = _log_softmax(policy_logits(policy, theta))
+    logpi = log_softmax(policy_logits(policy, theta), axis=-1)
     pi = np.exp(logpi)
     if objective.method == "wro":
-        G = _wro_sample_direction(
+        G = reinforce_direction(
             problem, objective, pi, logpi, rng.random((3, batch_size)), np.cumsum(problem.rho)
         )
     else:
@@ -585,7 +653,9 @@ def train(
 ) -> TrainingRun:
     """Train ``policy`` from ``theta = 0`` (``pi_ref``) on ``objective`` by SGD on samples.
 
-    Deterministic given ``settings.seed``.  See the module docstring for the estimators.
+    Deterministic given ``settings.seed``.  See the module docstring for the estimators; the
+    two loops are :func:`_train_wro` (REINFORCE on fresh comparisons) and
+    :func:`_train_pairs` (minibatches of one sampled dataset, DPO and SFT).
 
     >>> D = PreferenceData(P=[[0.5, 0.9], [0.1, 0.5]], mu0=[0.5, 0.5])
     >>> prob = make_problem(D, [[0.5, 0.5]])
@@ -599,45 +669,80 @@ def train(
             f"policy is over {policy.log_base.shape}, problem over {(problem.M, problem.K)}"
         )
     rng = np.random.default_rng(settings.seed)
-    theta = initial_parameters(policy)
-    lr, B, steps = float(settings.learning_rate), settings.batch_size, settings.steps
-    log_ref = np.log(problem.pi_ref)
     if objective.method == "wro":
-        if B < 2:
+        if settings.batch_size < 2:
             raise InvalidParameterError(
-                f"batch_size = {B}: REINFORCE with a leave-one-out baseline needs batch_size >= 2"
+                f"batch_size = {settings.batch_size}: REINFORCE with a leave-one-out baseline "
+                "needs batch_size >= 2"
             )
         problem.H(objective)  # validate the rewards before training
-        rho_cdf = np.cumsum(problem.rho)
-        for start in range(0, steps, _CHUNK):
-            n = min(_CHUNK, steps - start)
-            U = rng.random((n, 3, B))
-            for t in range(n):
-                logpi = _log_softmax(policy_logits(policy, theta))
-                G = _wro_sample_direction(problem, objective, np.exp(logpi), logpi, U[t], rho_cdf)
-                theta = theta + lr * _chain(policy, G)
-        samples = steps * B
+        theta = _train_wro(problem, objective, policy, settings, rng)
+        samples = settings.steps * settings.batch_size
     else:
-        n_data = settings.dataset_size or max(steps * B, 1)
-        ds = sample_dataset(problem.data, int(n_data), rng)
-        xs, yw, yl = ds.x, ds.winners, ds.losers
-        order = np.empty(0, dtype=np.int64)
-        pos = 0
-        for _ in range(steps):
-            if pos + B > len(order):
-                reps = -(-(pos + B - len(order)) // n_data) + 1
-                fresh = np.concatenate([rng.permutation(n_data) for _ in range(reps)])
-                order = np.concatenate([order[pos:], fresh])
-                pos = 0
-            idx = order[pos : pos + B]
-            pos += B
-            logpi = _log_softmax(policy_logits(policy, theta))
-            G = _pairs_direction(
-                objective, np.exp(logpi), logpi, log_ref, xs[idx], yw[idx], yl[idx]
-            )
+        samples = settings.dataset_size or max(settings.steps * settings.batch_size, 1)
+        theta = _train_pairs(problem, objective, policy, settings, rng, samples)
+    return TrainingRun(theta=theta, pi=policy_probs(policy, theta), samples=int(samples))
+
+
+def _train_wro(
+    problem: TrainingProblem,
+    objective: TrainingObjective,
+    policy: SoftmaxPolicy,
+    settings: TrainingSettings,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """The WRO loop: each step a REINFORCE direction from fresh uniforms (drawn
+    :data:`_CHUNK` steps at a time); returns the final ``theta``."""
+    theta = initial_parameters(policy)
+    lr, B, steps = float(settings.learning_rate), settings.batch_size, settings.steps
+    rho_cdf = np.cumsum(problem.rho)
+    for start in range(0, steps, _CHUNK):
+        n = min(_CHUNK, steps - start)
+        U = rng.random((n, 3, B))
+        for t in range(n):
+            logpi = log_softmax(policy_logits(policy, theta), axis=-1)
+            G = reinforce_direction(problem, objective, np.exp(logpi), logpi, U[t], rho_cdf)
             theta = theta + lr * _chain(policy, G)
-        samples = int(n_data)
-    return TrainingRun(theta=theta, pi=policy_probs(policy, theta), samples=samples)
+    return theta
+
+
+def _minibatch_order(
+    rng: np.random.Generator, order: np.ndarray, pos: int, B: int, n_data: int
+) -> tuple[np.ndarray, int]:
+    """The pass order extended by fresh permutations of the dataset when fewer than ``B``
+    indices remain after ``pos``; returns the (possibly new) order and position."""
+    if pos + B <= len(order):
+        return order, pos
+    reps = -(-(pos + B - len(order)) // n_data) + 1
+    fresh = np.concatenate([rng.permutation(n_data) for _ in range(reps)])
+    return np.concatenate([order[pos:], fresh]), 0
+
+
+def _train_pairs(
+    problem: TrainingProblem,
+    objective: TrainingObjective,
+    policy: SoftmaxPolicy,
+    settings: TrainingSettings,
+    rng: np.random.Generator,
+    n_data: int,
+) -> np.ndarray:
+    """The DPO / SFT loop: minibatches of ``B`` pairs from one dataset of ``n_data`` sampled
+    comparisons, visited in shuffled passes; returns the final ``theta``."""
+    theta = initial_parameters(policy)
+    lr, B = float(settings.learning_rate), settings.batch_size
+    log_ref = np.log(problem.pi_ref)
+    ds = sample_dataset(problem.data, int(n_data), rng)
+    xs, yw, yl = ds.x, ds.winners, ds.losers
+    order = np.empty(0, dtype=np.int64)
+    pos = 0
+    for _ in range(settings.steps):
+        order, pos = _minibatch_order(rng, order, pos, B, int(n_data))
+        idx = order[pos : pos + B]
+        pos += B
+        logpi = log_softmax(policy_logits(policy, theta), axis=-1)
+        G = _pairs_direction(objective, np.exp(logpi), logpi, log_ref, xs[idx], yw[idx], yl[idx])
+        theta = theta + lr * _chain(policy, G)
+    return theta
 
 
 def optimization_success(J_final: float, J_start: float, J_opt: float) -> float:
@@ -668,3 +773,223 @@ def optimization_success(J_final: float, J_start: float, J_opt: float) -> float:
     if gap <= SUCCESS_DENOMINATOR_TOL:
         return 1.0 if J_final >= J_opt - SUCCESS_DENOMINATOR_TOL else 0.0
     return float((J_final - J_start) / gap)
+
+
+# ---------------------------------------------------------------------------------------------
+# many runs at once
+
+
+@dataclass(frozen=True)
+class RunBatch:
+    """``R`` training runs on one problem and one policy family, trained together as arrays.
+
+    Run ``r`` optimizes ``objectives[r]`` by plain SGD with step ``learning_rates[r]`` (> 0) and
+    ``batch_sizes[r]`` samples per step (>= 2 for WRO, >= 1 otherwise).  Every step draws fresh
+    samples: REINFORCE comparisons for WRO (:func:`reinforce_direction`), fresh pairs of the data
+    distribution for DPO and SFT (so the first ``T`` steps are one pass over ``T B`` pairs).
+    """
+
+    objectives: tuple[TrainingObjective, ...]
+    learning_rates: np.ndarray
+    batch_sizes: np.ndarray
+
+    def __post_init__(self) -> None:
+        R = len(self.objectives)
+        lr = np.asarray(self.learning_rates, dtype=np.float64)
+        B = np.asarray(self.batch_sizes)
+        if lr.shape != (R,) or B.shape != (R,):
+            raise ShapeMismatchError(
+                f"{R} objectives but learning rates {lr.shape} and batch sizes {B.shape}"
+            )
+        if not np.all(np.isfinite(lr) & (lr > 0)):
+            raise InvalidParameterError("every learning rate must be a finite number > 0")
+        wro = np.array([o.method == "wro" for o in self.objectives], dtype=bool)
+        if np.any(B < 1) or np.any(B[wro] < 2):
+            raise InvalidParameterError(
+                "batch sizes must be >= 1 (>= 2 for WRO: a leave-one-out baseline)"
+            )
+
+
+def train_batch(
+    problem: TrainingProblem,
+    policy: SoftmaxPolicy,
+    batch: RunBatch,
+    rng: np.random.Generator,
+    record_steps: tuple[int, ...],
+) -> np.ndarray:
+    """Train the runs of ``batch`` from ``theta = 0``; the models after each step count of
+    ``record_steps`` (sorted, >= 0), shape ``(S, R, M, K)``.
+
+    The runs share one generator but never a sample; the result is a deterministic function of
+    ``rng``'s state.  Each run's expected update is :func:`expected_direction` (tested).
+
+    >>> D = PreferenceData(P=[[0.5, 0.9], [0.1, 0.5]], mu0=[0.5, 0.5])
+    >>> prob = make_problem(D, [[0.5, 0.5]])
+    >>> runs = RunBatch((TrainingObjective("wro", beta=0.1), TrainingObjective("sft")),
+    ...                 np.array([2.0, 2.0]), np.array([8, 8]))
+    >>> snaps = train_batch(prob, tabular_policy(prob.pi_ref), runs, np.random.default_rng(1),
+    ...                     (0, 200))
+    >>> snaps.shape, bool(np.all(snaps[1, :, 0, 0] > 0.6))
+    ((2, 2, 1, 2), True)
+    """
+    if policy.log_base.shape != (problem.M, problem.K):
+        raise ShapeMismatchError(
+            f"policy is over {policy.log_base.shape}, problem over {(problem.M, problem.K)}"
+        )
+    steps = sorted(int(t) for t in record_steps)
+    if not steps or steps[0] < 0:
+        raise InvalidParameterError(f"record_steps = {record_steps!r}, expected counts >= 0")
+    parts = _BatchParts.build(problem, batch)
+    R = len(batch.objectives)
+    theta = np.zeros((R, *policy.parameter_shape))
+    lr = np.asarray(batch.learning_rates, dtype=np.float64).reshape(
+        R, *[1] * len(policy.parameter_shape)
+    )
+    snaps = []
+    for t in range(steps[-1] + 1):
+        logpi = log_softmax(_batch_logits(policy, theta), axis=-1)
+        while steps and steps[0] == t:
+            snaps.append(np.exp(logpi))
+            steps.pop(0)
+        if not steps:
+            break
+        G = parts.directions(np.exp(logpi), logpi, rng)
+        theta = theta + lr * _batch_chain(policy, G)
+    return np.stack(snaps)
+
+
+def _batch_logits(policy: SoftmaxPolicy, theta: np.ndarray) -> np.ndarray:
+    if policy.features is None:
+        return policy.log_base + theta
+    return policy.log_base + np.einsum("xkd,rd->rxk", policy.features, theta)
+
+
+def _batch_chain(policy: SoftmaxPolicy, G: np.ndarray) -> np.ndarray:
+    if policy.features is None:
+        return G
+    return np.einsum("xkd,rxk->rd", policy.features, G)
+
+
+def _batch_categorical(u: np.ndarray, cdf: np.ndarray) -> np.ndarray:
+    """Inverse-CDF draws: ``u`` ``(...,)`` uniforms, ``cdf`` ``(..., K)`` cumulative rows."""
+    return np.minimum((u[..., None] >= cdf).sum(axis=-1), cdf.shape[-1] - 1)
+
+
+@dataclass(frozen=True)
+class _BatchParts:
+    """The per-run constants of :func:`train_batch`, split into WRO runs and pair runs."""
+
+    problem: TrainingProblem
+    R: int
+    wro: np.ndarray  # indices of the WRO runs
+    H: np.ndarray  # (R_wro, M, K, K)
+    q_cdf: np.ndarray  # (R_wro, M, K) cumulative fixed anchors (ignored for self-play)
+    self_play: np.ndarray  # (R_wro,) bool
+    beta_wro: np.ndarray
+    pairs: np.ndarray  # indices of the DPO / SFT runs
+    is_dpo: np.ndarray  # (R_pairs,) bool
+    beta_pairs: np.ndarray
+    B: np.ndarray  # (R,) batch sizes
+    Bmax: int
+
+    @staticmethod
+    def build(problem: TrainingProblem, batch: RunBatch) -> _BatchParts:
+        objs = batch.objectives
+        wro = np.array([i for i, o in enumerate(objs) if o.method == "wro"], dtype=np.int64)
+        pairs = np.array([i for i, o in enumerate(objs) if o.method != "wro"], dtype=np.int64)
+        M, K = problem.M, problem.K
+        H = np.stack([problem.H(objs[i]) for i in wro]) if len(wro) else np.zeros((0, M, K, K))
+        q = (
+            np.stack(
+                [
+                    problem.pi_ref if objs[i].anchor == "self" else problem.anchor(objs[i])
+                    for i in wro
+                ]
+            )
+            if len(wro)
+            else np.zeros((0, M, K))
+        )
+        B = np.asarray(batch.batch_sizes, dtype=np.int64)
+        return _BatchParts(
+            problem=problem,
+            R=len(objs),
+            wro=wro,
+            H=H,
+            q_cdf=np.cumsum(q, axis=-1),
+            self_play=np.array([objs[i].anchor == "self" for i in wro], dtype=bool),
+            beta_wro=np.array([objs[i].beta for i in wro], dtype=np.float64),
+            pairs=pairs,
+            is_dpo=np.array([objs[i].method == "dpo" for i in pairs], dtype=bool),
+            beta_pairs=np.array([objs[i].beta for i in pairs], dtype=np.float64),
+            B=B,
+            Bmax=int(B.max()),
+        )
+
+    def directions(self, pi: np.ndarray, logpi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One stochastic update direction per run wrt the logits, ``(R, M, K)``."""
+        G = np.zeros_like(pi)
+        if len(self.wro):
+            G[self.wro] = self._wro(pi[self.wro], logpi[self.wro], rng)
+        if len(self.pairs):
+            G[self.pairs] = self._pairs(pi[self.pairs], logpi[self.pairs], rng)
+        return G
+
+    def _prompts(self, u: np.ndarray) -> np.ndarray:
+        return np.minimum(
+            np.searchsorted(np.cumsum(self.problem.rho), u, side="right"), self.problem.M - 1
+        )
+
+    def _scatter(
+        self, pi: np.ndarray, x: np.ndarray, y: np.ndarray, wts: np.ndarray, B: np.ndarray
+    ) -> np.ndarray:
+        """``(1/B) sum_b wts_b (e_{y_b} - pi_{x_b})`` at row ``x_b`` of each run."""
+        n, M, K = pi.shape
+        r = np.arange(n)[:, None]
+        G = np.bincount((r * M * K + x * K + y).ravel(), wts.ravel(), n * M * K)
+        G = G.reshape(n, M, K)
+        G -= np.bincount((r * M + x).ravel(), wts.ravel(), n * M).reshape(n, M, 1) * pi
+        return G / B[:, None, None]
+
+    def _wro(self, pi: np.ndarray, logpi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        n = len(pi)
+        u = rng.random((3, n, self.Bmax))
+        r = np.arange(n)[:, None]
+        x = self._prompts(u[0])
+        cdf = np.cumsum(pi, axis=-1)
+        y = _batch_categorical(u[1], cdf[r, x])
+        q_cdf = np.where(self.self_play[:, None, None], cdf, self.q_cdf)
+        y2 = _batch_categorical(u[2], q_cdf[r, x])
+        reward = self.H[r, x, y, y2] - self.beta_wro[:, None] * (
+            logpi[r, x, y] - np.log(self.problem.pi_ref)[x, y]
+        )
+        B = self.B[self.wro]
+        mask = np.arange(self.Bmax)[None, :] < B[:, None]
+        total = np.sum(reward * mask, axis=1, keepdims=True)
+        adv = (reward - (total - reward) / (B[:, None] - 1)) * mask
+        return self._scatter(pi, x, y, adv, B)
+
+    def _pairs(self, pi: np.ndarray, logpi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        n, M, K = pi.shape
+        data = self.problem.data
+        mu0, mu1 = to_float(data.mu0), to_float(data.mu1)
+        u = rng.random((4, n, self.Bmax))
+        r = np.arange(n)[:, None]
+        x = self._prompts(u[0])
+        y0 = _batch_categorical(u[1], np.cumsum(mu0, axis=-1)[x])
+        y1 = _batch_categorical(u[2], np.cumsum(mu1, axis=-1)[x])
+        one_wins = u[3] < self.problem.P[x, y1, y0]
+        yw, yl = np.where(one_wins, y1, y0), np.where(one_wins, y0, y1)
+        B = self.B[self.pairs]
+        mask = (np.arange(self.Bmax)[None, :] < B[:, None]).astype(np.float64)
+        d = logpi - np.log(self.problem.pi_ref)
+        beta = self.beta_pairs[:, None]
+        with np.errstate(over="ignore"):
+            s = beta / (1.0 + np.exp(beta * (d[r, x, yw] - d[r, x, yl])))
+        sft = self._scatter(pi, x, yw, mask, B)
+        G = np.zeros((n, M, K))
+        flat = r * M * K + x * K
+        w = (s * mask).ravel()
+        G += np.bincount((flat + yw).ravel(), w, n * M * K).reshape(n, M, K)
+        G -= np.bincount((flat + yl).ravel(), w, n * M * K).reshape(n, M, K)
+        G /= B[:, None, None]
+        return np.where(self.is_dpo[:, None, None], G, sft)
