@@ -1,8 +1,9 @@
 """Benchmark: the DPO minimizer set at K = 1000 costs no more than one Bradley-Terry fit.
 
 One prompt, a random general (non-BT) ``P``, a random full-support ``mu = mu0 = mu1`` and a random
-``pi_ref``.  Times :func:`theory.methods.dpo.dpo_minimizers` (the whole set: comparison graph, the
-weighted Bradley-Terry MLE, the component distribution, the minimum loss) against one
+``pi_ref``.  Times :func:`theory.methods.dpo.minimizers.dpo_minimizers` (the whole set:
+comparison graph, the weighted Bradley-Terry MLE, the component distribution, the minimum loss,
+one :func:`theory.methods.dpo.minimizers.prompt_minimizers` per prompt) against one
 :func:`theory.bradley_terry.fit_bradley_terry` on the same population weights (best of
 ``REPEATS``, interleaved, after a warm-up, one BLAS thread) and prints the ratio.  Usage::
 

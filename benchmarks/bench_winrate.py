@@ -4,9 +4,9 @@ Run: ``python benchmarks/bench_winrate.py [--n 100000] [--k 16] [--repeats 7]``.
 
 The baseline is one reduction over the same ``P`` array (``P.sum()``): any kernel that must read
 every entry of ``P`` once cannot beat it by much, so the ratio says how close to the memory bound
-``theory.batched_win_rate`` runs.  Target (issue 2): kernel within 3x of the baseline.  Timings are
-the best of ``--repeats`` runs, measured in this process, so the ratio is meaningful even on a
-shared, noisy machine.
+``theory.winrate.win_rate_batch`` runs.  Target (issue 2): kernel within 3x of the baseline.
+Timings are the best of ``--repeats`` runs, measured in this process, so the ratio is
+meaningful even on a shared, noisy machine.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from theory import batched_win_rate
+from theory.winrate import win_rate_batch
 
 TARGET_RATIO = 3.0
 
@@ -49,18 +49,18 @@ def main() -> None:
 
     # correctness first: the kernel equals the explicit per-instance formula
     sample = rng.choice(N, size=min(N, 200), replace=False)
-    kernel = batched_win_rate(P, pi, q, validate=True)
+    kernel = win_rate_batch(P, pi, q, validate=True)
     explicit = np.array([pi[n] @ P[n] @ q[n] for n in sample])
     assert np.max(np.abs(kernel[sample] - explicit)) < 1e-12
 
     base = best_time(lambda: P.sum(), args.repeats)
-    fast = best_time(lambda: batched_win_rate(P, pi, q, validate=False), args.repeats)
-    checked = best_time(lambda: batched_win_rate(P, pi, q, validate=True), args.repeats)
+    fast = best_time(lambda: win_rate_batch(P, pi, q, validate=False), args.repeats)
+    checked = best_time(lambda: win_rate_batch(P, pi, q, validate=True), args.repeats)
     print(f"batched win rate, N = {N:,}, K = {K}  (P is {P.nbytes / 2**20:.0f} MiB)")
     print(f"  baseline  P.sum()                       {base * 1e3:8.1f} ms   1.00x")
-    print(f"  kernel    batched_win_rate(validate=False) {fast * 1e3:5.1f} ms  {fast / base:5.2f}x")
+    print(f"  kernel    win_rate_batch(validate=False) {fast * 1e3:5.1f} ms  {fast / base:5.2f}x")
     ratio = checked / base
-    print(f"  checked   batched_win_rate(validate=True)  {checked * 1e3:5.1f} ms  {ratio:5.2f}x")
+    print(f"  checked   win_rate_batch(validate=True)  {checked * 1e3:5.1f} ms  {ratio:5.2f}x")
     verdict = "met" if fast / base <= TARGET_RATIO else "NOT met"
     print(f"  target: kernel within {TARGET_RATIO:.0f}x of the baseline: {verdict}")
 

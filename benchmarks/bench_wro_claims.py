@@ -12,7 +12,8 @@ from __future__ import annotations
 import sys
 import time
 
-from proofs_checks.registry import CheckContext, all_claims, claim_rng
+from proofs_checks.scaffold import CheckContext
+from proofs_checks.scaffold.registry import all_claims, claim_rng
 
 CLAIM_IDS = ("WRO-closed-form", "RLHF-is-WRO", "WRO-correspondence", "WRO-consistency")
 TARGET_SECONDS = 10.0

@@ -1,5 +1,6 @@
-"""proofs_checks: one executable check per claim of THEORY.md, and the runner.
+"""proofs_checks: one executable check per claim of docs/theory.md, and the runner.
 
 ``python -m proofs_checks`` runs every registered claim on random instances; see
-:mod:`proofs_checks.registry` for what a claim module provides.
+:mod:`proofs_checks.scaffold` for what a claim module provides (and ``docs/architecture.md``,
+"Writing a claim check").
 """

@@ -7,37 +7,34 @@ against the data the other.  A few witnesses are minimized (fewest responses, in
 small rationals with ``beta = 1``, models on a small grid) and certified exactly: win rates as
 Fractions, the loss order by comparing products of integer powers.  The smallest is reported.
 Where no pair disagrees the instance is listed by K (a two-response instance with a deterministic
-label is one: there the loss is monotone in the win rate).
+label is one: there the loss is monotone in the win rate).  The shared body is
+:mod:`proofs_checks.common.contest`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from fractions import Fraction
 
-from theory.search import DPO_CONTEST
+import numpy as np
 
-from . import _contest_check
-from .registry import CheckContext, CheckResult, Claim
+from theory.data import PreferenceData
+from theory.search import DPO_CONTEST, Instance
 
+from .common import contest
 
-def check(ctx: CheckContext) -> CheckResult:
-    return _contest_check.run(ctx, DPO_CONTEST)
-
-
-def figure(result: CheckResult, outdir: Path) -> list[Path]:
-    return _contest_check.figure(
-        result,
-        outdir,
-        "dpo_no_correspondence",
-        "DPO: from pi_b to pi_a the loss falls and the win rate falls",
-    )
+H = Fraction(1, 2)
+#: The smallest DPO witness (docs/dpo_sft.md): the positive control's instance.
+KNOWN = Instance(
+    PreferenceData(P=[[H, Fraction(1, 3)], [Fraction(2, 3), H]], mu0=[H, H]),
+    np.array([[Fraction(2, 3), Fraction(1, 3)]], dtype=object),
+    Fraction(1),
+)
 
 
-CLAIM = Claim(
-    id="DPO-no-correspondence",
-    statement="DPO loss falls while win rate falls",
-    expected="counterexample",
-    check=check,
-    figure=figure,
-    default_instances=5000,
+CLAIM = contest.contest_claim(
+    "DPO-no-correspondence",
+    "DPO loss falls while win rate falls",
+    DPO_CONTEST,
+    KNOWN,
+    "dpo_no_correspondence",
 )

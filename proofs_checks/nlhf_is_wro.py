@@ -2,15 +2,16 @@
 
 Each instance draws K in 2..8 and a preference family; half the instances are exact (Fractions).
 
-* ``beta = 0``: :func:`theory.games.maximal_lotteries` must win at least half the time against
+* ``beta = 0``: :func:`theory.lottery.maximal_lottery_batch` must win at least half the time against
   every response, ``WR(pi; e_y) = 1 - W_pi(y) >= 1/2`` with ``W_pi(y) = (P pi)[y]`` evaluated
   by the check itself (exact instances: tested on Fractions; float instances, and the float path
   run on the exact instances: to :data:`ML_TOL`).
-* ``beta > 0``: :func:`theory.regularized_nash_stack` (random ``beta`` and ``pi_ref``, zeros
-  allowed) must satisfy its fixed-point equation ``pi = softmax(log pi_ref + P pi / beta)``
-  (recomputed here to :data:`FIXED_POINT_TOL`), and ``pi`` must be the fixed-anchor WRO optimum
-  against itself: :func:`theory.wro.wro_optimum` with anchor ``q = pi`` (the closed form
-  ``pi_ref exp(P pi / beta) / Z``, an independent code path) returns ``pi`` again.
+* ``beta > 0``: :func:`theory.methods.nlhf.regularized_nash_batch` (random ``beta`` and
+  ``pi_ref``, zeros allowed) must satisfy its fixed-point equation
+  ``pi = softmax(log pi_ref + P pi / beta)`` (recomputed here to :data:`FIXED_POINT_TOL`), and
+  ``pi`` must be the fixed-anchor WRO optimum against itself: :func:`theory.wro.wro_optimum`
+  with anchor ``q = pi`` (the closed form ``pi_ref exp(P pi / beta) / Z``, an independent code
+  path) returns ``pi`` again.
 * ``beta -> 0``: for full-support ``pi_ref`` the equilibrium's shortfall from the 1/2 guarantee
   obeys ``1/2 - min_y WR(pi_beta; e_y) <= beta * max_y log(1 / pi_ref(y))`` (optimality of
   ``pi_beta`` against itself, tested with ``p = e_y``), checked on a ladder of ``beta``; the
@@ -21,23 +22,34 @@ The float work is batched per ``K`` so that 10,000 instances take seconds.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy.special import softmax
 
-from theory import (
-    FAMILIES,
-    batched_win_rate,
-    random_distribution,
-    random_family_matrix,
-    to_float,
-)
-from theory.games import maximal_lotteries, regularized_nash_stack
+from theory import random_distribution, random_family_matrix, rock_paper_scissors, to_float
+from theory.lottery import maximal_lottery, maximal_lottery_batch
+from theory.methods.nlhf import regularized_nash, regularized_nash_batch
+from theory.preferences import FAMILIES
+from theory.winrate import win_rate_batch
+from theory.wro import wro_optimum
 
-from .registry import CheckContext, CheckResult, Claim, Smallest
+from .common.wro_instances import MAX_K
+from .scaffold import (
+    CheckContext,
+    CheckResult,
+    Claim,
+    Control,
+    Counts,
+    Gallery,
+    Max,
+    Tally,
+    counts,
+    maximum,
+    simplex_xy,
+)
 
 #: Float tolerance on the maximal lottery's guarantee ``min_y WR(pi; e_y) >= 1/2``.
 ML_TOL = 1e-9
@@ -47,16 +59,42 @@ FIXED_POINT_TOL = 1e-12
 SELF_ANCHOR_TOL = 1e-10
 #: Slack for rounding in the beta -> 0 bound.
 BOUND_SLACK = 1e-12
-MAX_K = 8
 #: Random ``beta`` values of the fixed-point part (drawn per instance).
 BETAS = (3.0, 1.0, 0.3, 0.1, 0.03)
 #: The ladder of the beta -> 0 part.
 LADDER = (1.0, 0.1, 0.01, 0.001)
 #: At most this many instances per K go up the beta ladder (the slowest part).
 LADDER_PER_K = 250
+#: Points per ladder step kept for the figure.
+LADDER_KEPT = 400
 
 
-def _pi_check(P_rows, pis, exact: bool, worst: Smallest, ids, tag: str) -> tuple[int, float]:
+@dataclass
+class Stats(Tally):
+    exact_ml: int = 0
+    float_ml: int = 0
+    nash: int = 0
+    ladder_instances: int = 0
+    max_ml_shortfall: Max = maximum()
+    max_residual: Max = maximum()
+    max_self_anchor: Max = maximum()
+    max_bound_ratio: Max = maximum()
+    exact_support_sizes: Counts = counts()
+
+
+@dataclass
+class Ladder:
+    """The beta -> 0 part's points for the figure: per ladder step, the shortfalls and bounds."""
+
+    shortfall: dict[float, list[float]]
+    bound: dict[float, list[float]]
+
+    @classmethod
+    def empty(cls) -> Ladder:
+        return cls({b: [] for b in LADDER}, {b: [] for b in LADDER})
+
+
+def _pi_check(P_rows, pis, exact: bool, stats: Stats, ids, tag: str) -> tuple[int, float]:
     """Test that no response beats ``pi``: ``W_pi(y) = sum_i P[y, i] pi(i) <= 1/2`` for every y
     (so ``WR(pi; e_y) = 1 - W_pi(y) >= 1/2``), ``pi >= 0`` and ``sum pi = 1``.
 
@@ -67,11 +105,7 @@ def _pi_check(P_rows, pis, exact: bool, worst: Smallest, ids, tag: str) -> tuple
     float excess of ``max_y W_pi(y)`` over 1/2)."""
     half = Fraction(1, 2) if exact else 0.5
     if exact:
-        W_max = []
-        for P, pi in zip(P_rows, pis, strict=True):
-            S = [i for i in range(len(pi)) if pi[i] != 0]
-            W = [sum((P[y, i] * pi[i] for i in S), Fraction(0)) for y in range(len(pi))]
-            W_max.append(max(W))
+        W_max = [_exact_w_max(P, pi) for P, pi in zip(P_rows, pis, strict=True)]
         ok = [w <= half and sum(pi) == 1 and min(pi) >= 0 for w, pi in zip(W_max, pis, strict=True)]
     else:
         P3, pi2 = np.stack(P_rows), np.stack(pis)
@@ -85,16 +119,23 @@ def _pi_check(P_rows, pis, exact: bool, worst: Smallest, ids, tag: str) -> tuple
     bad = 0
     for k in np.flatnonzero(~np.asarray(ok)):
         bad += 1
-        worst.offer(
+        stats.witness.offer(
             (P_rows[k].shape[0], ids[k]),
             {"part": tag, "P": P_rows[k], "pi": pis[k], "max_y WR(e_y; pi)": W_max[k]},
         )
     return bad, short
 
 
-def check(ctx: CheckContext) -> CheckResult:
+def _exact_w_max(P: np.ndarray, pi: np.ndarray) -> Fraction:
+    """``max_y W_pi(y)`` with Fractions, summed over the support of ``pi``."""
+    S = [i for i in range(len(pi)) if pi[i] != 0]
+    return max(sum((P[y, i] * pi[i] for i in S), Fraction(0)) for y in range(len(pi)))
+
+
+def _draw(ctx: CheckContext) -> dict[int, dict[str, list]]:
+    """The instances, grouped by K: exact ones (every other), float copies of all, and each
+    instance's ``(id, float P, pi_ref, beta)``."""
     rng = ctx.rng
-    worst = Smallest()
     by_k: dict[int, dict[str, list]] = {}
     for n in range(ctx.instances):
         exact = n % 2 == 0
@@ -108,82 +149,75 @@ def check(ctx: CheckContext) -> CheckResult:
         P_f = P if not exact else to_float(P)
         g["all"].append((n, P_f, ref, beta))
         g["float_copy"].append((n, P_f))
-    stats: dict[str, Any] = {
-        "exact_ml": 0,
-        "float_ml": 0,
-        "nash": 0,
-        "ladder": 0,
-        "max_ml_shortfall": 0.0,
-        "max_residual": 0.0,
-        "max_self_anchor": 0.0,
-        "max_bound_ratio": 0.0,
-        "exact_support_sizes": {},
-    }
-    ladder_short: dict[float, list[float]] = {b: [] for b in LADDER}
-    ladder_bound: dict[float, list[float]] = {b: [] for b in LADDER}
+    return by_k
+
+
+def _lottery_part(g: dict[str, list], stats: Stats) -> None:
+    """beta = 0: the exact maximal lottery (verified here with Fractions), and the float path
+    on every instance (the float instances and float copies of the exact ones)."""
+    if g["exact"]:
+        ids, Ps = zip(*g["exact"], strict=True)
+        mls = maximal_lottery_batch(np.stack(Ps))
+        stats.exact_ml += len(mls)
+        _pi_check(Ps, [m.pi for m in mls], True, stats, ids, "exact maximal lottery")
+        for m in mls:
+            stats.exact_support_sizes.add(len(m.support))
+    ids, P_fs = zip(*g["float_copy"], strict=True)
+    mls = maximal_lottery_batch(np.stack(P_fs), exact=False)
+    stats.float_ml += len(mls)
+    _, s = _pi_check(P_fs, [m.pi for m in mls], False, stats, ids, "float maximal lottery")
+    stats.max_ml_shortfall.add(max(s, 0.0))
+
+
+def check(ctx: CheckContext) -> CheckResult:
+    stats = Stats()
+    ladder = Ladder.empty()
     done = 0
-    for _K, g in sorted(by_k.items()):
-        # beta = 0, exact: the exact maximal lottery, verified here with Fractions
-        if g["exact"]:
-            ids, Ps = zip(*g["exact"], strict=True)
-            mls = maximal_lotteries(np.stack(Ps))
-            stats["exact_ml"] += len(mls)
-            _pi_check(Ps, [m.pi for m in mls], True, worst, ids, "exact maximal lottery")
-            for m in mls:
-                sizes = stats["exact_support_sizes"]
-                sizes[len(m.support)] = sizes.get(len(m.support), 0) + 1
-        # beta = 0, float (the float instances, and the float path on the exact ones)
-        ids, P_fs = zip(*g["float_copy"], strict=True)
-        mls = maximal_lotteries(np.stack(P_fs), exact=False)
-        stats["float_ml"] += len(mls)
-        _, s = _pi_check(P_fs, [m.pi for m in mls], False, worst, ids, "float maximal lottery")
-        stats["max_ml_shortfall"] = max(stats["max_ml_shortfall"], s)
+    for _K, g in sorted(_draw(ctx).items()):
+        _lottery_part(g, stats)
         # beta > 0: fixed point, and the fixed-anchor optimum against itself
         for beta in BETAS:
             rows = [r for r in g["all"] if r[3] == beta]
             if rows:
-                _nash_part(rows, beta, worst, stats)
+                _nash_part(rows, beta, stats)
         # beta -> 0 on full-support references
         full = [r for r in g["all"] if np.all(r[2] > 0)][:LADDER_PER_K]
         if full:
-            _ladder_part(full, worst, stats, ladder_short, ladder_bound)
+            _ladder_part(full, stats, ladder)
         done += len(g["all"])
         ctx.progress(done)
-    found = worst.value is not None
-    med = {b: float(np.median(v)) if v else 0.0 for b, v in ladder_short.items()}
-    observed = (
-        f"{worst.count} violations; smallest: {worst.value['part']}"
-        if worst.value is not None
-        else f"maximal lottery wins >= 1/2 against every response on {stats['exact_ml']} exact "
-        f"instances (==, Fractions) and {stats['float_ml']} float runs (worst excess "
-        f"{stats['max_ml_shortfall']:.1e}); regularized Nash fixed point on {stats['nash']} "
-        f"instances (max residual {stats['max_residual']:.1e}), equal to the fixed-anchor optimum "
-        f"against itself (max diff {stats['max_self_anchor']:.1e}); beta -> 0 on "
-        f"{stats['ladder']} instances: median shortfall "
+    return stats.result(
+        ctx.instances,
+        _observed(stats, ladder),
+        ladder_betas=list(LADDER),
+        ladder_shortfall={str(b): v[:LADDER_KEPT] for b, v in ladder.shortfall.items()},
+        ladder_bound={str(b): v[:LADDER_KEPT] for b, v in ladder.bound.items()},
+    )
+
+
+def _observed(stats: Stats, ladder: Ladder) -> str:
+    worst = stats.witness
+    if worst.value is not None:
+        return f"{worst.count} violations; smallest: {worst.value['part']}"
+    med = {b: float(np.median(v)) if v else 0.0 for b, v in ladder.shortfall.items()}
+    return (
+        f"maximal lottery wins >= 1/2 against every response on {stats.exact_ml} exact "
+        f"instances (==, Fractions) and {stats.float_ml} float runs (worst excess "
+        f"{float(stats.max_ml_shortfall):.1e}); regularized Nash fixed point on {stats.nash} "
+        f"instances (max residual {float(stats.max_residual):.1e}), equal to the fixed-anchor "
+        f"optimum against itself (max diff {float(stats.max_self_anchor):.1e}); beta -> 0 on "
+        f"{stats.ladder_instances} instances: median shortfall "
         + ", ".join(f"{med[b]:.1e} (beta={b:g})" for b in LADDER)
-        + f", within the bound beta*log(1/min pi_ref) (max ratio {stats['max_bound_ratio']:.2f})"
-    )
-    return CheckResult(
-        observed=observed,
-        instances=ctx.instances,
-        found=found,
-        counterexample=worst.value,
-        details={
-            **stats,
-            "ladder": list(LADDER),
-            "ladder_shortfall": {str(b): v[:400] for b, v in ladder_short.items()},
-            "ladder_bound": {str(b): v[:400] for b, v in ladder_bound.items()},
-        },
+        + f", within the bound beta*log(1/min pi_ref) (max ratio "
+        f"{float(stats.max_bound_ratio):.2f})"
     )
 
 
-def _nash_part(rows, beta: float, worst: Smallest, stats: dict) -> None:
-    from theory.wro import wro_optimum
-
+def _nash_part(rows, beta: float, stats: Stats) -> None:
     ids = [r[0] for r in rows]
     P = np.stack([r[1] for r in rows])
     ref = np.stack([r[2] for r in rows])
-    eqs = regularized_nash_stack(P, beta, ref)
+    eqs = regularized_nash_batch(P, beta, ref)
     pi = np.stack([e.pi for e in eqs])
     # the fixed-point equation, recomputed here on the support of pi_ref
     with np.errstate(divide="ignore"):
@@ -194,11 +228,11 @@ def _nash_part(rows, beta: float, worst: Smallest, stats: dict) -> None:
     # self-play WRO: the closed-form fixed-anchor optimum against q = pi is pi itself
     opt = wro_optimum(P, pi, beta=beta, pi_ref=ref).pi
     diff = np.max(np.abs(np.atleast_2d(opt) - pi), axis=1)
-    stats["nash"] += len(rows)
-    stats["max_residual"] = max(stats["max_residual"], float(res.max()))
-    stats["max_self_anchor"] = max(stats["max_self_anchor"], float(diff.max()))
+    stats.nash += len(rows)
+    stats.max_residual.add(float(res.max()))
+    stats.max_self_anchor.add(float(diff.max()))
     for k in np.flatnonzero((res > FIXED_POINT_TOL) | (diff > SELF_ANCHOR_TOL)):
-        worst.offer(
+        stats.witness.offer(
             (P.shape[1], ids[k]),
             {
                 "part": "regularized Nash",
@@ -212,28 +246,28 @@ def _nash_part(rows, beta: float, worst: Smallest, stats: dict) -> None:
         )
 
 
-def _ladder_part(rows, worst: Smallest, stats: dict, short_out: dict, bound_out: dict) -> None:
+def _ladder_part(rows, stats: Stats, ladder: Ladder) -> None:
     ids = [r[0] for r in rows]
     P = np.stack([r[1] for r in rows])
     ref = np.stack([r[2] for r in rows])
     N, K = ref.shape
     eye = np.eye(K)
-    stats["ladder"] += N
+    stats.ladder_instances += N
     for beta in LADDER:
-        pi = np.stack([e.pi for e in regularized_nash_stack(P, beta, ref)])
+        pi = np.stack([e.pi for e in regularized_nash_batch(P, beta, ref)])
         # min_y WR(pi; e_y) through the library's batched win rate
         wr = np.stack(
-            [batched_win_rate(P, pi, np.repeat(eye[[y]], N, 0), validate=False) for y in range(K)],
+            [win_rate_batch(P, pi, np.repeat(eye[[y]], N, 0), validate=False) for y in range(K)],
             axis=1,
         )
         shortfall = np.maximum(0.5 - wr.min(axis=1), 0.0)
         bound = beta * np.log(1.0 / ref.min(axis=1))
-        short_out[beta].extend(shortfall.tolist())
-        bound_out[beta].extend(bound.tolist())
+        ladder.shortfall[beta].extend(shortfall.tolist())
+        ladder.bound[beta].extend(bound.tolist())
         ratio = shortfall / np.maximum(bound, 1e-300)
-        stats["max_bound_ratio"] = max(stats["max_bound_ratio"], float(ratio.max()))
+        stats.max_bound_ratio.add(float(ratio.max()))
         for k in np.flatnonzero(shortfall > bound + BOUND_SLACK):
-            worst.offer(
+            stats.witness.offer(
                 (K, ids[k]),
                 {
                     "part": "beta -> 0 bound",
@@ -247,44 +281,36 @@ def _ladder_part(rows, worst: Smallest, stats: dict, short_out: dict, bound_out:
             )
 
 
-def _simplex_xy(p: np.ndarray) -> np.ndarray:
-    """Barycentric -> 2-D coordinates of the triangle with vertices R, P, S."""
-    corners = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3) / 2]])
-    return np.atleast_2d(p) @ corners
+def figure(result: CheckResult, gallery: Gallery) -> None:
+    with gallery.new("nlhf_is_wro", size=(10, 4.6), ncols=2) as (_fig, (ax, ax2)):
+        _draw_rps_paths(ax)
+        _draw_ladder(ax2, result.details)
 
 
-def figure(result: CheckResult, outdir: Path) -> list[Path]:
-    import matplotlib.pyplot as plt
-
-    from theory import rock_paper_scissors
-    from theory.games import maximal_lottery, regularized_nash
-    from theory.wro import wro_optimum
-
+def _draw_rps_paths(ax: Any) -> None:
+    """Rock-paper-scissors on the simplex: the fixed-anchor and self-play optima as beta falls."""
     P = to_float(rock_paper_scissors())
     ref = np.array([0.6, 0.3, 0.1])
     betas = np.geomspace(10.0, 0.01, 60)
     fixed = np.stack([wro_optimum(P, ref, beta=b, pi_ref=ref).pi for b in betas])
     selfp = np.stack([regularized_nash(P, b, ref).pi for b in betas])
     ml = to_float(maximal_lottery(rock_paper_scissors()).pi)
-
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.6))
-    tri = _simplex_xy(np.vstack([np.eye(3), np.eye(3)[:1]]))
+    tri = simplex_xy(np.vstack([np.eye(3), np.eye(3)[:1]]))
     ax.plot(tri[:, 0], tri[:, 1], "k-", lw=1)
     # rock_paper_scissors(): 0 beats 1, 1 beats 2, 2 beats 0, i.e. rock, scissors, paper
     for name, p, off in (("0: rock", 0, (-0.08, -0.06)), ("1: scissors", 1, (-0.04, -0.06))):
-        xy = _simplex_xy(np.eye(3)[p])[0]
+        xy = simplex_xy(np.eye(3)[p])[0]
         ax.text(xy[0] + off[0], xy[1] + off[1], name)
-    top = _simplex_xy(np.eye(3)[2])[0]
+    top = simplex_xy(np.eye(3)[2])[0]
     ax.text(top[0] + 0.03, top[1] - 0.02, "2: paper")
-    a = _simplex_xy(fixed)
-    b = _simplex_xy(selfp)
+    a, b = simplex_xy(fixed), simplex_xy(selfp)
     ax.plot(
         a[:, 0], a[:, 1], "-", color="tab:orange", label="fixed anchor q = pi_ref (closed form)"
     )
     ax.plot(b[:, 0], b[:, 1], "-", color="tab:blue", label="self-play (regularized Nash)")
-    ax.scatter(*_simplex_xy(ref)[0], c="k", marker="s", zorder=3, label="pi_ref (beta -> inf)")
+    ax.scatter(*simplex_xy(ref)[0], c="k", marker="s", zorder=3, label="pi_ref (beta -> inf)")
     ax.scatter(
-        *_simplex_xy(ml)[0],
+        *simplex_xy(ml)[0],
         c="tab:blue",
         marker="*",
         s=150,
@@ -296,12 +322,13 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
     ax.axis("off")
     ax.set_title("Rock-paper-scissors: WRO optima, beta from 10 to 0.01", pad=14)
     ax.legend(loc="upper left", fontsize=7, bbox_to_anchor=(-0.08, 1.02), frameon=False)
-    # the beta -> 0 ladder of the check
-    det = result.details
-    ladder = det.get("ladder", [])
+
+
+def _draw_ladder(ax2: Any, det: dict[str, Any]) -> None:
+    """The beta -> 0 ladder of the check: each instance's shortfall against its bound."""
     shorts = det.get("ladder_shortfall", {})
     bounds = det.get("ladder_bound", {})
-    for beta in ladder:
+    for beta in det.get("ladder_betas", []):
         s = np.asarray(shorts.get(str(beta), []), dtype=float)
         bd = np.asarray(bounds.get(str(beta), []), dtype=float)
         if len(s):
@@ -313,18 +340,25 @@ def figure(result: CheckResult, outdir: Path) -> list[Path]:
     ax2.set_ylabel("1/2 - min_y WR(pi_beta; e_y)  (floored at 1e-18)")
     ax2.set_title("Regularized Nash: shortfall from the 1/2 guarantee")
     ax2.legend(fontsize=7)
-    fig.tight_layout()
-    path = outdir / "nlhf_is_wro.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return [path]
+
+
+def _uniform_lottery_is_caught(rng: np.random.Generator) -> bool:
+    """Positive control: the uniform model offered as the maximal lottery of total orders (where a
+    Condorcet winner beats it), judged by the check's exact and float tests."""
+    Ps = [random_family_matrix(rng, int(rng.integers(3, MAX_K + 1)), "total_order", exact=True)]
+    pis = [np.array([Fraction(1, len(P))] * len(P), dtype=object) for P in Ps]
+    exact_bad, _ = _pi_check(Ps, pis, True, Stats(), [0], "control")
+    P_f = [to_float(P) for P in Ps]
+    float_bad, _ = _pi_check(P_f, [to_float(pi) for pi in pis], False, Stats(), [0], "control")
+    return exact_bad > 0 and float_bad > 0
 
 
 CLAIM = Claim(
-    id="NLHF-is-WRO",
-    statement="maximal lottery wins >= 1/2 against every response; regularized Nash fixed point",
-    expected="holds",
-    check=check,
-    figure=figure,
+    "NLHF-is-WRO",
+    "maximal lottery wins >= 1/2 against every response; regularized Nash fixed point",
+    "holds",
+    check,
+    figure,
     default_instances=10_000,
+    controls=(Control("a uniform 'maximal lottery' is caught", _uniform_lottery_is_caught),),
 )

@@ -21,27 +21,25 @@ Separately, the uniform start over ``K`` responses of a strict order gives exact
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from theory import random_preference_data, to_float, total_order
-from theory.data import PreferenceData, winner_loser_distribution
+from theory import to_float, total_order
+from theory.data import PreferenceData, random_preference_data, winner_loser_distribution
+from theory.methods.best_of_n import best_of_n, best_of_n_win_rate, strict_order_ceiling
 from theory.methods.sft import (
-    best_of_n,
-    best_of_n_win_rate,
     sft_loss,
     sft_target,
     sft_variance_term,
     sft_win_rate,
     sft_win_rate_formula,
-    strict_order_ceiling,
 )
 from theory.simplex import random_distribution, uniform
 
-from .registry import CheckContext, CheckResult, Claim, Smallest
+from .scaffold import CheckContext, CheckResult, Claim, Gallery, Samples, Tally, samples
 
 #: Float agreement with the exact path, and slack for the float loss comparison.
 TOL = 1e-12
@@ -78,11 +76,10 @@ def _instance_failures(data: PreferenceData, rng: np.random.Generator) -> list[t
     if abs(float(sft_win_rate(fl)) - float(wr)) > TOL:
         fails.append(("float = exact", (sft_win_rate(fl), wr)))
     base = sft_loss(data, pw)
-    for _ in range(1):
-        eps = float(rng.uniform(0.01, 0.5))
-        other = (1 - eps) * to_float(pw) + eps * rng.dirichlet(np.ones(data.K), size=data.M)
-        if sft_loss(data, other) < base - TOL:
-            fails.append(("p_w minimises the SFT loss", (other, sft_loss(data, other), base)))
+    eps = float(rng.uniform(0.01, 0.5))  # one random perturbation of p_w
+    other = (1 - eps) * to_float(pw) + eps * rng.dirichlet(np.ones(data.K), size=data.M)
+    if sft_loss(data, other) < base - TOL:
+        fails.append(("p_w minimises the SFT loss", (other, sft_loss(data, other), base)))
     return fails
 
 
@@ -103,99 +100,101 @@ def _strict_order_failures(rng: np.random.Generator, K: int) -> list[tuple[str, 
     return fails
 
 
-def check(ctx: CheckContext) -> CheckResult:
-    rng = ctx.rng
-    worst = Smallest()
-    scatter: list[tuple[float, float]] = []
-    n_sym = n_asym = 0
-    for n in range(ctx.instances):
-        K = int(rng.integers(2, MAX_K + 1))
-        M = 1 if n % 4 else 2
-        sym = n % 3 != 0
-        data = random_preference_data(rng, M, K, exact=True, symmetric=sym, zeros=bool(n % 2))
-        n_sym += sym
-        n_asym += not sym
-        fails = _instance_failures(data, rng) + _strict_order_failures(rng, K)
-        for name, value in fails:
-            worst.offer(
-                _size(data), {"identity": name, "P": data.P, "mu0": data.mu0, "value": value}
-            )
-        if sym and M == 1 and len(scatter) < 3000:
-            var = sft_variance_term(data.P[0], data.mu0[0])
-            scatter.append((float(var), float(sft_win_rate(data)) - 0.5))
-        ctx.progress(n + 1)
+@dataclass
+class Stats(Tally):
+    symmetric: int = 0
+    asymmetric: int = 0
+    #: (Var_mu(W_mu), WR(p_w; mu) - 1/2) on one-prompt instances with mu0 = mu1
+    scatter: Samples = samples(3000)
+
+
+def _instance(stats: Stats, rng: np.random.Generator, n: int) -> None:
+    """One random exact instance and one strict order over the same ``K``."""
+    K = int(rng.integers(2, MAX_K + 1))
+    M = 1 if n % 4 else 2
+    sym = n % 3 != 0
+    data = random_preference_data(rng, M, K, exact=True, symmetric=sym, zeros=bool(n % 2))
+    stats.symmetric += sym
+    stats.asymmetric += not sym
+    for name, value in _instance_failures(data, rng) + _strict_order_failures(rng, K):
+        stats.witness.offer(
+            _size(data), {"identity": name, "P": data.P, "mu0": data.mu0, "value": value}
+        )
+    if sym and M == 1:
+        var = sft_variance_term(data.P[0], data.mu0[0])
+        stats.scatter.add((float(var), float(sft_win_rate(data)) - 0.5))
+
+
+def _ceilings(stats: Stats) -> dict[int, Fraction]:
+    """The uniform-start ceilings of strict orders: the O(K) formula against the matrix path,
+    against ``2/3 - 1/(6 K^2)``, and increasing to 2/3."""
     ceilings = {K: strict_order_ceiling(K) for K in CEILING_KS}
     for K in range(1, MATRIX_K + 1):
         via_matrix = best_of_n_win_rate(total_order(K), uniform(K), list(range(K, 0, -1)), 2)
         if via_matrix != strict_order_ceiling(K):
-            worst.offer((K, 1, 0), {"identity": "O(K) ceiling = matrix path", "K": K})
+            stats.witness.offer((K, 1, 0), {"identity": "O(K) ceiling = matrix path", "K": K})
     for K, c in ceilings.items():
         if c != Fraction(2, 3) - Fraction(1, 6 * K * K):
-            worst.offer((K, 1, 0), {"identity": "uniform strict order: 2/3 - 1/(6K^2)", "K": K})
+            stats.witness.offer(
+                (K, 1, 0), {"identity": "uniform strict order: 2/3 - 1/(6K^2)", "K": K}
+            )
     values = list(ceilings.values())
     if not all(a < b < Fraction(2, 3) for a, b in zip(values, values[1:], strict=False)):
-        worst.offer((0, 0, 0), {"identity": "ceiling increases to 2/3", "values": values})
-    found = worst.value is not None
-    gap400 = Fraction(2, 3) - ceilings[CEILING_KS[-1]]
+        stats.witness.offer((0, 0, 0), {"identity": "ceiling increases to 2/3", "values": values})
+    return ceilings
+
+
+def check(ctx: CheckContext) -> CheckResult:
+    stats = Stats()
+    for n in range(ctx.instances):
+        _instance(stats, ctx.rng, n)
+        ctx.progress(n + 1)
+    ceilings = _ceilings(stats)
+    worst = stats.witness
+    gap = Fraction(2, 3) - ceilings[CEILING_KS[-1]]
     observed = (
         f"{worst.count} violations; smallest: {worst.value['identity']}"
         if worst.value is not None
         else f"p_w, WR(p_w)=1/2+2Var (and the mu0!=mu1 form, and the loser mirror) exact (==) on "
-        f"{ctx.instances} instances ({n_sym} mu0=mu1, {n_asym} mu0!=mu1), WR<=1, strict order "
-        f"2/3 - sum mu^3/6 exact; uniform start 2/3 - 1/(6K^2): K=2 -> {ceilings[2]}, K=1000 -> "
-        f"2/3 - {gap400}"
+        f"{ctx.instances} instances ({stats.symmetric} mu0=mu1, {stats.asymmetric} mu0!=mu1), "
+        f"WR<=1, strict order 2/3 - sum mu^3/6 exact; uniform start 2/3 - 1/(6K^2): K=2 -> "
+        f"{ceilings[2]}, K={CEILING_KS[-1]} -> 2/3 - {gap}"
     )
-    return CheckResult(
-        observed=observed,
-        instances=ctx.instances,
-        found=found,
-        counterexample=worst.value,
-        details={"scatter": scatter, "ceilings": {str(k): v for k, v in ceilings.items()}},
-    )
+    return stats.result(ctx.instances, observed, ceilings={str(k): v for k, v in ceilings.items()})
 
 
-def figure(result: CheckResult, outdir: Path) -> list[Path]:
-    import matplotlib.pyplot as plt
-
+def figure(result: CheckResult, gallery: Gallery) -> None:
     pts = np.array(result.details.get("scatter", []), dtype=float).reshape(-1, 2)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4))
-    ax = axes[0]
-    ax.scatter(pts[:, 0], pts[:, 1], s=6, alpha=0.5, label="random starts (exact)")
-    v = np.linspace(0, max(0.1, 1.1 * float(pts[:, 0].max(initial=0.0))), 50)
-    ax.plot(v, 2 * v, "k--", lw=1, label=r"$2\,\mathrm{Var}$")
-    ax.axhline(1 / 6, color="C3", lw=0.8, ls=":", label="strict order, continuous start: 1/6")
-    ax.set_xlabel(r"$\mathrm{Var}_{y\sim\mu}(W_\mu(y))$")
-    ax.set_ylabel(r"$\mathrm{WR}(p_w;\mu) - 1/2$")
-    ax.set_title("SFT's win-rate gain is 2 Var(W)")
-    ax.legend(fontsize=7)
-    ax = axes[1]
-    cs = result.details.get("ceilings", {})
-    Ks = [int(k) for k in cs]
-    ax.semilogx(
-        Ks,
-        [float(Fraction(c)) if isinstance(c, Fraction) else float(c) for c in cs.values()],
-        "o-",
-        label="uniform start, exact",
-    )
-    ax.axhline(2 / 3, color="k", ls="--", lw=1, label="2/3")
-    ax.set_xlabel("K (strict order)")
-    ax.set_ylabel(r"$\mathrm{WR}(p_w;\mathrm{uniform})$")
-    ax.set_title("the 2/3 ceiling")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = outdir / "sft_closed_form.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return [path]
+    with gallery.new("sft_closed_form", size=(9, 4), ncols=2) as (_fig, axes):
+        ax = axes[0]
+        ax.scatter(pts[:, 0], pts[:, 1], s=6, alpha=0.5, label="random starts (exact)")
+        v = np.linspace(0, max(0.1, 1.1 * float(pts[:, 0].max(initial=0.0))), 50)
+        ax.plot(v, 2 * v, "k--", lw=1, label=r"$2\,\mathrm{Var}$")
+        ax.axhline(1 / 6, color="C3", lw=0.8, ls=":", label="strict order, continuous start: 1/6")
+        ax.set_xlabel(r"$\mathrm{Var}_{y\sim\mu}(W_\mu(y))$")
+        ax.set_ylabel(r"$\mathrm{WR}(p_w;\mu) - 1/2$")
+        ax.set_title("SFT's win-rate gain is 2 Var(W)")
+        ax.legend(fontsize=7)
+        ax = axes[1]
+        cs = result.details.get("ceilings", {})
+        ax.semilogx(
+            [int(k) for k in cs],
+            [float(Fraction(c)) for c in cs.values()],
+            "o-",
+            label="uniform start, exact",
+        )
+        ax.axhline(2 / 3, color="k", ls="--", lw=1, label="2/3")
+        ax.set_xlabel("K (strict order)")
+        ax.set_ylabel(r"$\mathrm{WR}(p_w;\mathrm{uniform})$")
+        ax.set_title("the 2/3 ceiling")
+        ax.legend(fontsize=7)
 
 
 CLAIM = Claim(
-    id="SFT-closed-form",
-    statement=(
-        "p_w and 1/2 + 2 Var formula; bound 1; 2/3 for a strict order with a continuous start"
-    ),
-    expected="holds",
-    check=check,
-    figure=figure,
+    "SFT-closed-form",
+    "p_w and 1/2 + 2 Var formula; bound 1; 2/3 for a strict order with a continuous start",
+    "holds",
+    check,
+    figure,
     default_instances=5000,
 )

@@ -6,37 +6,32 @@ On each random instance (a float preference data distribution with K in 2..6, a 
 against the data the other.  A few witnesses are minimized (fewest responses, instance rounded to
 small rationals, models on a small grid) and certified exactly: win rates as Fractions, the loss
 order (a cross-entropy) by comparing products of integer powers.  The smallest is reported.  The
-SFT loss ignores ``pi_ref`` and ``beta``.
+SFT loss ignores ``pi_ref`` and ``beta``.  The shared body is :mod:`proofs_checks.common.contest`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from fractions import Fraction
 
-from theory.search import SFT_CONTEST
+import numpy as np
 
-from . import _contest_check
-from .registry import CheckContext, CheckResult, Claim
+from theory.data import PreferenceData
+from theory.search import SFT_CONTEST, Instance
 
+from .common import contest
 
-def check(ctx: CheckContext) -> CheckResult:
-    return _contest_check.run(ctx, SFT_CONTEST)
-
-
-def figure(result: CheckResult, outdir: Path) -> list[Path]:
-    return _contest_check.figure(
-        result,
-        outdir,
-        "sft_no_correspondence",
-        "SFT: from pi_b to pi_a the loss falls and the win rate falls",
-    )
+H = Fraction(1, 2)
+#: The smallest SFT witness (docs/dpo_sft.md): the positive control's instance.
+KNOWN = Instance(
+    PreferenceData(P=[[H, Fraction(0)], [Fraction(1), H]], mu0=[Fraction(2, 3), Fraction(1, 3)]),
+    np.array([[H, H]], dtype=object),
+)
 
 
-CLAIM = Claim(
-    id="SFT-no-correspondence",
-    statement="lower SFT loss, lower win rate",
-    expected="counterexample",
-    check=check,
-    figure=figure,
-    default_instances=5000,
+CLAIM = contest.contest_claim(
+    "SFT-no-correspondence",
+    "lower SFT loss, lower win rate",
+    SFT_CONTEST,
+    KNOWN,
+    "sft_no_correspondence",
 )

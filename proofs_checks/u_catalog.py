@@ -3,17 +3,27 @@
 Two parts:
 
 1. **Smallest exact counterexamples** (:func:`catalog_counterexamples`): for each member of
-   :data:`theory.evaluations.CATALOG`, :func:`theory.axioms.smallest_counterexample` searches
+   :data:`theory.catalog.CATALOG`, :func:`theory.axioms.smallest_counterexample` searches
    every elementary property smallest-first over :data:`theory.axioms.SIZES` (exact rationals on
    the grid 1/d) with the fixed seed :data:`CATALOG_SEED` and :data:`CATALOG_TRIALS` instances per
    property; the smallest witness by (prompts, responses, largest denominator, sum of
-   denominators) is kept.  Each witness is then re-checked independently: the member's values on
-   the two sides are recomputed and the ordinary win rate, evaluated on the *same* sides, must
-   satisfy the relation the member breaks (otherwise the instance would not separate the member
-   from a win rate and the member counts as not refuted).  The seed is fixed so the report, the
-   figure and docs/uniqueness.md show the same counterexamples.
+   denominators) is kept.  Each witness is then re-checked independently (:func:`refute`): the
+   member's values on the two sides are recomputed, the relation is tested by this module's own
+   comparison (:func:`breaks`: a strict increase ``<`` is broken by equal values, so strict
+   monotonicity is tested as strict), and the ordinary win rate, evaluated on the *same* sides,
+   must satisfy the relation the member breaks (otherwise the instance would not separate the
+   member from a win rate and the member counts as not refuted).  The reported witness must be
+   minimal among every violation the search found (:func:`smaller_candidate`, with this
+   module's own size key :func:`size_key`).  The seed is fixed so the report, the figure and
+   docs/uniqueness.md show the same counterexamples.
 2. **Survey** (``ctx.instances`` random instances, ``ctx.rng``): member, property and size cycle;
    the violation counts per (member, property) go to ``details`` and the second figure.
+
+Positive controls (:data:`CLAIM`'s ``controls``; a missed one makes the verdict ``invalid``): the
+minimality test rejects a non-minimal report; the re-verification rejects a "witness" against
+the win rate itself; the search finds and re-verifies the smallest counterexample of a planted
+transposed ``P`` (on one prompt, two responses) and of a flat ``h = min(p, 1/2)`` (only a strict
+monotonicity test catches it).
 """
 
 from __future__ import annotations
@@ -22,8 +32,9 @@ import functools
 import math
 import textwrap
 import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,15 +43,29 @@ from theory.axioms import (
     PROPERTIES,
     SIZES,
     AxiomWitness,
+    Side,
     case_values,
-    holds_on,
+    find_violation,
     smallest_counterexample,
+    trial,
 )
-from theory.axioms import trial as property_trial
-from theory.evaluations import CATALOG, WIN_RATE
-from theory.numbers import format_number
+from theory.catalog import CATALOG
+from theory.evaluations import WIN_RATE, Evaluation
 
-from .registry import CheckContext, CheckResult, Claim
+from .common.text import format_exact
+from .scaffold import (
+    CheckContext,
+    CheckResult,
+    Claim,
+    Control,
+    Counts,
+    Gallery,
+    Samples,
+    Tally,
+    counts,
+    samples,
+)
+from .u_forward import PLANTED
 
 #: Seed of the smallest-counterexample search (fixed: report, figure and docs agree).
 CATALOG_SEED = 20250214
@@ -48,40 +73,90 @@ CATALOG_SEED = 20250214
 CATALOG_TRIALS = 240
 
 
+@dataclass(frozen=True)
+class CatalogSearch:
+    """One member's search: the ``witness`` it reported (None if none) and every violation it
+    found on the way (``candidates``, in search order)."""
+
+    witness: AxiomWitness | None
+    candidates: tuple[AxiomWitness, ...]
+
+
 @functools.lru_cache(maxsize=4)
+def catalog_search(
+    seed: int = CATALOG_SEED, trials: int = CATALOG_TRIALS
+) -> dict[str, CatalogSearch]:
+    """The smallest exact witness found for each catalog member, with every candidate seen."""
+    out = {}
+    for name, evaluation in CATALOG.items():
+        rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
+        seen: list[AxiomWitness] = []
+        w = smallest_counterexample(evaluation, rng, trials=trials, on_witness=seen.append)
+        out[name] = CatalogSearch(w, tuple(seen))
+    return out
+
+
 def catalog_counterexamples(
     seed: int = CATALOG_SEED, trials: int = CATALOG_TRIALS
 ) -> dict[str, AxiomWitness | None]:
     """The smallest exact witness found for each catalog member (None if none was found)."""
-    out = {}
-    for name, evaluation in CATALOG.items():
-        rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
-        out[name] = smallest_counterexample(evaluation, rng, trials=trials)
-    return out
+    return {name: found.witness for name, found in catalog_search(seed, trials).items()}
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, np.ndarray):
-        return "[" + ", ".join(_fmt(e) for e in v) + "]"
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(_fmt(e) for e in v) + "]"
-    if isinstance(v, float):
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return f"{v:.4g}"
-    if isinstance(v, Fraction):
-        return str(format_number(v))
-    return str(v)
+# --------------------------------------------------------------------------------------------
+# independent re-verification: the relation and the size key, written here
 
 
-def describe_side(side: Any) -> str:
+def breaks(relation: str, lhs: Any, rhs: Any) -> bool:
+    """True when ``lhs relation rhs`` fails, tested here on its own: ``"="`` fails on a
+    difference (exact ``!=``; floats beyond ``1e-9`` relative; an infinity against anything
+    else); ``"<"`` (a *strict* increase) fails unless ``lhs < rhs``, so equal values break it."""
+    lf, rf = float(lhs), float(rhs)
+    if relation == "<":
+        if math.isinf(lf) and lf == rf:  # the same infinity on both sides: no strict test
+            return False
+        return not lhs < rhs
+    if isinstance(lhs, Fraction | int) and isinstance(rhs, Fraction | int):
+        return lhs != rhs
+    if math.isinf(lf) or math.isinf(rf):
+        return lf != rf
+    return abs(lf - rf) > 1e-9 * (1 + max(abs(lf), abs(rf)))
+
+
+def size_key(w: AxiomWitness) -> tuple:
+    """(prompts, responses, an infinite value?, largest denominator, sum of denominators) of a
+    witness, computed here from its sides and coefficients: smaller is simpler (the order the
+    search promises, :func:`theory.axioms.search.witness_key`, recomputed independently)."""
+    sides = [side for _, side in w.case.lhs + w.case.rhs]
+    M = max(len(side.rho) for side in sides)
+    K = max(side.pi.shape[1] for side in sides)
+    infinite = any(math.isinf(float(v)) for v in (w.value_lhs, w.value_rhs))
+    arrays = [a for side in sides for a in (side.P, side.mu0, side.mu1, side.rho, side.pi)]
+    if any(a.dtype != object for a in arrays):  # a float case: no denominators
+        return (M, K, infinite, math.inf, math.inf)
+    # the denominators of every Fraction entry and Fraction coefficient (an integer 1 has none)
+    dens = [v.denominator for a in arrays for v in a.ravel() if isinstance(v, Fraction)]
+    dens += [c.denominator for c, _ in w.case.lhs + w.case.rhs if isinstance(c, Fraction)]
+    return (M, K, infinite, max(dens, default=1), sum(dens))
+
+
+def smaller_candidate(
+    reported: AxiomWitness, candidates: Sequence[AxiomWitness]
+) -> AxiomWitness | None:
+    """A candidate strictly smaller than the ``reported`` witness by :func:`size_key` (None when
+    the reported one is minimal among them)."""
+    key = size_key(reported)
+    return next((c for c in candidates if size_key(c) < key), None)
+
+
+def describe_side(side: Side) -> str:
     """``P``, data and model of one side in one line (the prompt axis dropped when ``M = 1``)."""
     one = side.P.shape[0] == 1
     parts = []
     for key, value in side.as_dict().items():
         if one and key == "rho":
             continue
-        parts.append(f"{key} = {_fmt(value[0] if one else value)}")
+        parts.append(f"{key} = {format_exact(value[0] if one else value)}")
     return "; ".join(parts)
 
 
@@ -91,76 +166,119 @@ def describe(witness: AxiomWitness) -> list[str]:
     lines = [f"{witness.property}: {PROPERTIES[witness.property].statement}"]
     params = {k: v for k, v in case.params.items() if k not in ("pi1", "pi2", "rho1", "rho2", "a")}
     if params:
-        lines.append("parameters: " + ", ".join(f"{k} = {_fmt(v)}" for k, v in params.items()))
+        lines.append(
+            "parameters: " + ", ".join(f"{k} = {format_exact(v)}" for k, v in params.items())
+        )
     for label, terms in (("lhs", case.lhs), ("rhs", case.rhs)):
         for coef, side in terms:
-            prefix = f"{label}" if coef == 1 else f"{label} ({_fmt(coef)} x)"
+            prefix = f"{label}" if coef == 1 else f"{label} ({format_exact(coef)} x)"
             lines.append(f"{prefix}: {describe_side(side)}")
     lines.append(
-        f"values: lhs = {_fmt(witness.value_lhs)}, rhs = {_fmt(witness.value_rhs)} "
-        f"(required: lhs {case.relation} rhs)"
+        f"values: lhs = {format_exact(witness.value_lhs)}, rhs = "
+        f"{format_exact(witness.value_rhs)} (required: lhs {case.relation} rhs)"
     )
     return lines
 
 
-def check(ctx: CheckContext) -> CheckResult:
-    witnesses = catalog_counterexamples()
-    refuted: dict[str, Any] = {}
-    problems = []
-    for name, w in witnesses.items():
-        if w is None:
-            problems.append(f"{name}: no counterexample found")
-            continue
-        again = case_values(CATALOG[name], w.case)
-        wr_holds = holds_on(WIN_RATE, w.case)
-        if again is None or holds_on(CATALOG[name], w.case) is not False:
-            problems.append(f"{name}: the witness does not reproduce")
-            continue
-        if wr_holds is not True:
-            problems.append(f"{name}: the win rate also breaks the witness ({w.property})")
-            continue
-        wr_values = case_values(WIN_RATE, w.case)
-        if wr_values is None:  # pragma: no cover - wr_holds is True, so the values are defined
-            problems.append(f"{name}: the win rate is undefined on the witness")
-            continue
-        refuted[name] = {
-            **w.as_dict(),
-            "size": list(w.case.size()),
-            "win_rate_lhs": wr_values[0],
-            "win_rate_rhs": wr_values[1],
-        }
+def refute_with(
+    name: str, evaluation: Evaluation, w: AxiomWitness | None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """``(the refutation, None)`` when ``w`` re-verifies as a violation by ``evaluation`` that the
+    win rate keeps (values recomputed from the case alone, the relation tested by
+    :func:`breaks`); ``(None, the problem)`` else."""
+    if w is None:
+        return None, f"{name}: no counterexample found"
+    again = case_values(evaluation, w.case)
+    if again is None or not breaks(w.relation, *again):
+        return None, f"{name}: the witness does not reproduce"
+    wr_values = case_values(WIN_RATE, w.case)
+    if wr_values is None or breaks(w.relation, *wr_values):
+        return None, f"{name}: the win rate also breaks the witness ({w.property})"
+    refutation = {
+        **w.as_dict(),
+        "size": list(w.case.size()),
+        "win_rate_lhs": wr_values[0],
+        "win_rate_rhs": wr_values[1],
+    }
+    return refutation, None
+
+
+def refute(name: str, w: AxiomWitness | None) -> tuple[dict[str, Any] | None, str | None]:
+    """:func:`refute_with` for the catalog member ``name``."""
+    return refute_with(name, CATALOG[name], w)
+
+
+def survey_key(name: str, prop: str) -> str:
+    """The survey's key for a (member, property) pair."""
+    return f"{name} | {prop}"
+
+
+@dataclass
+class Stats(Tally):
+    #: property instances of the survey that were defined, by :func:`survey_key`
+    tested: Counts = counts()
+    #: of those, the ones the member violated
+    violated: Counts = counts()
+    problems: Samples = samples(64)
+
+
+def _survey(ctx: CheckContext, stats: Stats) -> None:
+    """Member, property and size cycle over ``ctx.instances`` random instances."""
     names, props = list(CATALOG), list(PROPERTIES)
-    survey = {n: {p: [0, 0] for p in props} for n in names}  # [violated, tested]
     rng = ctx.rng
     for k in range(ctx.instances):
         name = names[k % len(names)]
         prop = props[(k // len(names)) % len(props)]
         M, K, d = SIZES[int(rng.integers(len(SIZES)))]
-        status, _ = property_trial(CATALOG[name], prop, rng, M, K, d)
+        status, _ = trial(CATALOG[name], prop, rng, M, K, d)
         if status != "skipped":
-            survey[name][prop][1] += 1
-            survey[name][prop][0] += status == "violated"
+            stats.tested.add(survey_key(name, prop))
+            stats.violated.add(survey_key(name, prop), status == "violated")
         ctx.progress(k + 1)
-    found = not problems and len(refuted) == len(CATALOG)
+
+
+def check(ctx: CheckContext) -> CheckResult:
+    stats = Stats()
+    refuted: dict[str, Any] = {}
+    for name, search in catalog_search().items():
+        w = search.witness
+        refutation, problem = refute(name, w)
+        smaller = smaller_candidate(w, search.candidates) if w is not None else None
+        if refutation is None:
+            stats.problems.add(problem)
+        elif w is not None and smaller is not None:
+            stats.problems.add(
+                f"{name}: the reported witness {size_key(w)} is not minimal; the "
+                f"search also found {size_key(smaller)} ({smaller.property})"
+            )
+        else:
+            refuted[name] = refutation
+    _survey(ctx, stats)
+    found = not stats.problems.values and len(refuted) == len(CATALOG)
     sizes = [tuple(v["size"][:2]) for v in refuted.values()]
     observed = (
         f"all {len(CATALOG)} catalog evaluations violate an elementary property on an exact "
         f"counterexample (largest: M = {max(s[0] for s in sizes)}, K = {max(s[1] for s in sizes)})"
         f" that the win rate satisfies; survey of {ctx.instances} random instances: "
-        f"{sum(v[0] for per in survey.values() for v in per.values())} violations"
+        f"{stats.violated.total()} violations"
         if found
-        else f"{len(refuted)}/{len(CATALOG)} refuted; " + "; ".join(problems)
+        else f"{len(refuted)}/{len(CATALOG)} refuted; " + "; ".join(stats.problems.values)
     )
     return CheckResult(
         observed=observed,
         instances=ctx.instances,
         found=found,
         counterexample=refuted,
-        details={"survey": survey, "problems": problems},
+        details=stats.summary(),
     )
 
 
+# --------------------------------------------------------------------------------------------
+# figures
+
+
 def _bar_values(values: tuple[Any, Any]) -> tuple[list[float], list[str]]:
+    """Bar heights (infinities drawn beyond the finite values) and their labels."""
     finite = [float(v) for v in values if not math.isinf(float(v))]
     span = (max(finite) - min(finite)) if len(finite) > 1 else 1.0
     low = min(finite, default=0.0) - max(span, 1.0)
@@ -169,101 +287,165 @@ def _bar_values(values: tuple[Any, Any]) -> tuple[list[float], list[str]]:
     for v in values:
         f = float(v)
         out.append(low if f == -math.inf else high if f == math.inf else f)
-        labels.append(_fmt(v))
+        labels.append(format_exact(v))
     return out, labels
 
 
-def figure(result: CheckResult, outdir: Path) -> list[Path]:
-    import matplotlib.pyplot as plt
-
-    witnesses = catalog_counterexamples()
-    shown = {n: w for n, w in witnesses.items() if w is not None}
-    names = list(shown)
-    cols = 4
-    rows = math.ceil(len(names) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 4.6 * rows))
-    for ax in axes.ravel()[len(names) :]:
-        ax.axis("off")
-    for ax, name in zip(axes.ravel(), names, strict=False):
-        w = shown[name]
-        wr = case_values(WIN_RATE, w.case)
-        if wr is None:  # pragma: no cover - check() reports an undefined win rate as a problem
-            raise RuntimeError(f"{name}: the win rate is undefined on the witness")
-        ev_vals, ev_labels = _bar_values((w.value_lhs, w.value_rhs))
-        ax.bar([0, 1], ev_vals, color=["#c0504d", "#e6a19f"], width=0.8)
-        for x, v, lab in zip([0, 1], ev_vals, ev_labels, strict=True):
-            ax.text(x, v, lab, ha="center", va="bottom", fontsize=7)
-        ax.set_xticks([0, 1, 2.5, 3.5], ["lhs", "rhs", "lhs", "rhs"], fontsize=7)
-        ax.tick_params(axis="y", labelsize=6, colors="#c0504d")
-        ax2 = ax.twinx()
-        ax2.bar([2.5, 3.5], [float(v) for v in wr], color=["#4f81bd", "#a7c0de"], width=0.8)
-        for xb, vb in zip([2.5, 3.5], wr, strict=True):
-            ax2.text(xb, float(vb), _fmt(vb), ha="center", va="bottom", fontsize=7)
-        ax2.set_ylim(0, 1.15)
-        ax2.tick_params(axis="y", labelsize=6, colors="#4f81bd")
-        rel = "=" if w.relation == "=" else "<"
-        ax.set_title(
-            f"{name}\nbreaks {w.property}: needs lhs {rel} rhs\n"
-            f"evaluation {_fmt(w.value_lhs)} vs {_fmt(w.value_rhs)} (fails); "
-            f"win rate {_fmt(wr[0])} vs {_fmt(wr[1])} (holds)",
-            fontsize=7.5,
-        )
-        ax.set_xlabel("evaluation (red)      win rate (blue)", fontsize=7)
-        lines = [
-            piece
-            for line in describe(w)[1:-1]
-            for piece in textwrap.wrap(line, 62, subsequent_indent="    ")
-        ]
-        ax.text(
-            0.0,
-            -0.30,
-            "\n".join(lines[:9]),
-            transform=ax.transAxes,
-            fontsize=6,
-            va="top",
-            family="monospace",
-        )
-    fig.suptitle(
-        "U-catalog: each evaluation's smallest counterexample; the win rate (blue) on the same "
-        "instance keeps the relation the evaluation (red) breaks",
-        fontsize=10,
+def _draw_witness(ax: Any, name: str, w: AxiomWitness) -> None:
+    """The member's two values (red) beside the win rate's on the same inputs (blue)."""
+    wr = case_values(WIN_RATE, w.case)
+    if wr is None:  # pragma: no cover - check() reports an undefined win rate as a problem
+        raise RuntimeError(f"{name}: the win rate is undefined on the witness")
+    ev_vals, ev_labels = _bar_values((w.value_lhs, w.value_rhs))
+    ax.bar([0, 1], ev_vals, color=["#c0504d", "#e6a19f"], width=0.8)
+    for x, v, lab in zip([0, 1], ev_vals, ev_labels, strict=True):
+        ax.text(x, v, lab, ha="center", va="bottom", fontsize=7)
+    ax.set_xticks([0, 1, 2.5, 3.5], ["lhs", "rhs", "lhs", "rhs"], fontsize=7)
+    ax.tick_params(axis="y", labelsize=6, colors="#c0504d")
+    ax2 = ax.twinx()
+    ax2.bar([2.5, 3.5], [float(v) for v in wr], color=["#4f81bd", "#a7c0de"], width=0.8)
+    for xb, vb in zip([2.5, 3.5], wr, strict=True):
+        ax2.text(xb, float(vb), format_exact(vb), ha="center", va="bottom", fontsize=7)
+    ax2.set_ylim(0, 1.15)
+    ax2.tick_params(axis="y", labelsize=6, colors="#4f81bd")
+    ax.set_title(
+        f"{name}\nbreaks {w.property}: needs lhs {w.relation} rhs\n"
+        f"evaluation {format_exact(w.value_lhs)} vs {format_exact(w.value_rhs)} (fails); "
+        f"win rate {format_exact(wr[0])} vs {format_exact(wr[1])} (holds)",
+        fontsize=7.5,
     )
-    fig.tight_layout(h_pad=6.0, rect=(0, 0, 1, 0.975))
-    path = outdir / "u_catalog_counterexamples.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    ax.set_xlabel("evaluation (red)      win rate (blue)", fontsize=7)
+    lines = [
+        piece
+        for line in describe(w)[1:-1]
+        for piece in textwrap.wrap(line, 62, subsequent_indent="    ")
+    ]
+    ax.text(
+        0.0,
+        -0.30,
+        "\n".join(lines[:9]),
+        transform=ax.transAxes,
+        fontsize=6,
+        va="top",
+        family="monospace",
+    )
 
-    survey = result.details.get("survey", {})
-    paths = [path]
-    if survey:
-        props = list(PROPERTIES)
-        rates = np.array(
-            [
-                [(v[0] / v[1]) if v[1] else np.nan for v in (survey[n][p] for p in props)]
-                for n in survey
-            ]
+
+def _counterexamples_figure(gallery: Gallery) -> None:
+    shown = {n: w for n, w in catalog_counterexamples().items() if w is not None}
+    cols = 4
+    rows = math.ceil(len(shown) / cols)
+    size = (4.6 * cols, 4.6 * rows)
+    with gallery.new("u_catalog_counterexamples", size=size, nrows=rows, ncols=cols) as (
+        fig,
+        axes,
+    ):
+        for ax in axes.ravel()[len(shown) :]:
+            ax.axis("off")
+        for ax, (name, w) in zip(axes.ravel(), shown.items(), strict=False):
+            _draw_witness(ax, name, w)
+        fig.suptitle(
+            "U-catalog: each evaluation's smallest counterexample; the win rate (blue) on the "
+            "same instance keeps the relation the evaluation (red) breaks",
+            fontsize=10,
+            y=0.998,
         )
-        fig, ax = plt.subplots(figsize=(8, 6))
+
+
+def _survey_figure(result: CheckResult, gallery: Gallery) -> None:
+    tested, violated = result.details.get("tested", {}), result.details.get("violated", {})
+    names, props = list(CATALOG), list(PROPERTIES)
+    rates = np.array(
+        [
+            [
+                violated.get(survey_key(n, p), 0) / tested[survey_key(n, p)]
+                if tested.get(survey_key(n, p))
+                else np.nan
+                for p in props
+            ]
+            for n in names
+        ]
+    )
+    with gallery.new("u_catalog_survey", size=(8, 6)) as (fig, ax):
         im = ax.imshow(rates, cmap="Reds", vmin=0, vmax=1, aspect="auto")
         ax.set_xticks(range(len(props)), props, rotation=35, ha="right", fontsize=8)
-        ax.set_yticks(range(len(survey)), list(survey), fontsize=8)
+        ax.set_yticks(range(len(names)), names, fontsize=8)
         fig.colorbar(im, ax=ax, label="fraction of random instances violated")
         ax.set_title("U-catalog survey: which elementary property each evaluation breaks")
-        fig.tight_layout()
-        p2 = outdir / "u_catalog_survey.png"
-        fig.savefig(p2, dpi=110)
-        plt.close(fig)
-        paths.append(p2)
-    return paths
+
+
+def figure(result: CheckResult, gallery: Gallery) -> None:
+    _counterexamples_figure(gallery)
+    if result.details.get("tested"):
+        _survey_figure(result, gallery)
+
+
+# --------------------------------------------------------------------------------------------
+# positive controls
+
+
+def _minimality_rejects_non_minimal(rng: np.random.Generator) -> bool:
+    """Reporting the largest violation a search found (a search that keeps its first or last
+    candidate) is caught by :func:`smaller_candidate`."""
+    seen: list[AxiomWitness] = []
+    evaluation = PLANTED["transposed P"][0]
+    find_violation(
+        evaluation,
+        "preference-monotonicity",
+        rng,
+        trials=48,
+        first_phase=False,
+        on_witness=seen.append,
+    )
+    if not seen:
+        return False
+    largest = max(seen, key=size_key)
+    return smaller_candidate(largest, seen) is not None
+
+
+def _refutation_rejects_win_rate(rng: np.random.Generator) -> bool:
+    """A violation by the Borda score does not re-verify as a violation by the win rate."""
+    w = smallest_counterexample(CATALOG["Borda score"], rng, trials=48)
+    if w is None:
+        return False
+    refutation, _ = refute_with("win rate", WIN_RATE, w)
+    return (
+        refutation is None and refute_with("Borda score", CATALOG["Borda score"], w)[0] is not None
+    )
+
+
+def _planted_refuted(name: str) -> Any:
+    """A control: the planted bug's smallest counterexample is found on one prompt and two
+    responses, is minimal among the search's candidates, and re-verifies."""
+    evaluation = PLANTED[name][0]
+
+    def run(rng: np.random.Generator) -> bool:
+        seen: list[AxiomWitness] = []
+        w = smallest_counterexample(evaluation, rng, trials=96, on_witness=seen.append)
+        if w is None or size_key(w)[:2] != (1, 2) or smaller_candidate(w, seen) is not None:
+            return False
+        return refute_with(name, evaluation, w)[0] is not None
+
+    return run
 
 
 CLAIM = Claim(
-    id="U-catalog",
-    statement="each non-win-rate evaluation in a catalog (DPO loss, preferred-sample likelihood, "
+    "U-catalog",
+    "each non-win-rate evaluation in a catalog (DPO loss, preferred-sample likelihood, "
     "ranking accuracy, misspecified BT reward, Borda/Copeland, KL to the SFT target, ...) "
     "violates an axiom",
-    expected="counterexample",
-    check=check,
-    figure=figure,
+    "counterexample",
+    check,
+    figure,
     default_instances=2000,
+    controls=(
+        Control(
+            "the minimality test rejects a non-minimal report", _minimality_rejects_non_minimal
+        ),
+        Control("the re-verification rejects the win rate", _refutation_rejects_win_rate),
+        Control("a transposed P is refuted at (1, 2)", _planted_refuted("transposed P")),
+        Control(
+            "a flat h is refuted at (1, 2) (strictness)", _planted_refuted("flat h = min(p, 1/2)")
+        ),
+    ),
 )

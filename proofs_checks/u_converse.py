@@ -2,7 +2,7 @@
 
 For each black-box evaluation ``V`` in a panel (the registry's h-win rates ``identity``,
 ``logit``, ``log``; :data:`N_RANDOM_H` random strictly increasing h from
-:func:`theory.evaluations.random_increasing_h`; and two h-win rates *in disguise*, computed by
+:func:`theory.hfuncs.random_increasing_h`; and two h-win rates *in disguise*, computed by
 other formulas: ``sum rho pi^T P a`` written through ``W_a = P a``, and the margin
 ``sum rho pi^T (P - P^T) a``, which is ``WR_h`` for ``h(p) = 2p - 1``):
 
@@ -18,33 +18,49 @@ other formulas: ``sum rho pi^T P a`` written through ``W_a = P a``, and the marg
    ``sum rho pi_x(y) a_x(y') g(P_x[y, y'])`` (:func:`theory.axioms.reconstruct_h_win_rate`),
    exactly for exact instances, to :data:`theory.axioms.TOL` otherwise.
 
-A violation is an evaluation that passes the premise but fails recovery or confirmation.  As a
-control, the confirmation is also run on every catalog evaluation (which fail the premise); their
-largest disagreement is reported so one sees the confirmation step can tell a non-win-rate apart.
+Every black box of the panel is an h-win rate by construction, so it must pass all three steps:
+a black box that fails any of them (the premise included: a premise that rejects a known h-win
+rate is not excused) is a violation.  As a check on the check, the confirmation is also run on
+every catalog evaluation (which fail the premise); their largest disagreement is reported.
+
+Positive controls (they feed the verdict: a missed one makes it ``invalid``): the premise must
+reject a transposed ``P`` and a flat ``h = min(p, 1/2)`` (caught only when strict monotonicity is
+tested as strict); the recovery must reject a mislabelled ``h`` (the logit win rate presented as
+the identity's); the confirmation must separate a dropped prompt weight (exactly) and the Borda
+score; and every catalog evaluation must be rejected by the premise or by the confirmation.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from theory.axioms import TOL, check_axioms, reconstruct_h_win_rate, recover_h
+from theory.catalog import CATALOG
 from theory.data import PreferenceData, data_anchor, random_preference_data
 from theory.errors import UndefinedEvaluationError, UndefinedWinRateError
-from theory.evaluations import (
-    CATALOG,
-    Evaluation,
-    h_win_rate_evaluation,
-    random_increasing_h,
-)
-from theory.hfuncs import H_REGISTRY, HFunction, apply_h
+from theory.evaluations import Evaluation, h_win_rate_evaluation
+from theory.hfuncs import H_REGISTRY, RANDOM_H_KINDS, HFunction, apply_h, random_increasing_h
 from theory.simplex import random_model
 
-from .registry import CheckContext, CheckResult, Claim
+from .common.text import format_exact
+from .scaffold import (
+    CheckContext,
+    CheckResult,
+    Claim,
+    Control,
+    Gallery,
+    Max,
+    Samples,
+    Tally,
+    maximum,
+    samples,
+)
+from .u_forward import PLANTED
 
 #: Largest relative disagreement allowed between the recovered and the true h on the grid.
 RECOVERY_TOL = 1e-9
@@ -52,7 +68,7 @@ RECOVERY_TOL = 1e-9
 N_RANDOM_H = 6
 #: Instances per elementary property in the premise check.
 PREMISE_TRIALS = 24
-#: Fresh instances per catalog evaluation in the control.
+#: Fresh instances per catalog evaluation in the catalog confirmation.
 CONTROL_INSTANCES = 20
 
 
@@ -83,24 +99,15 @@ def panel(rng: np.random.Generator) -> list[tuple[Evaluation, HFunction, bool]]:
     for name in ("identity", "logit", "log"):
         h = H_REGISTRY[name]
         out.append((h_win_rate_evaluation(h), h, h.rational))
-    kinds = ("piecewise", "smooth", "unbounded")
+    kinds = tuple(RANDOM_H_KINDS)
     for k in range(N_RANDOM_H):
         h = random_increasing_h(rng, kinds[k % 3])
         out.append((h_win_rate_evaluation(h, name=f"WR_h random {k} ({h.name})"), h, h.rational))
-    out.append(
-        (
-            Evaluation("W_a formula", "sum rho pi . (P a)", _via_response_win_rates),
-            H_REGISTRY["identity"],
-            True,
-        )
-    )
-    out.append(
-        (
-            Evaluation("preference margin", "sum rho pi^T (P - P^T) a", _margin),
-            HFunction("2p - 1", _two_p_minus_one, rational=True),
-            True,
-        )
-    )
+    identity = H_REGISTRY["identity"]
+    disguised = Evaluation("W_a formula", "sum rho pi . (P a)", _via_response_win_rates)
+    out.append((disguised, identity, True))
+    margin = Evaluation("preference margin", "sum rho pi^T (P - P^T) a", _margin)
+    out.append((margin, HFunction("2p - 1", _two_p_minus_one, rational=True), True))
     return out
 
 
@@ -122,10 +129,19 @@ def _disagreement(v: Any, r: Any) -> float:
     return abs(vf - rf) / (1 + max(abs(vf), abs(rf)))
 
 
-def _confirm(
-    evaluation: Evaluation, rng: np.random.Generator, n: int, exact: bool
-) -> tuple[int, int, float, dict | None]:
-    """(tested, skipped, largest disagreement, worst instance) on ``n`` fresh instances."""
+@dataclass(frozen=True)
+class Confirmation:
+    """The confirmation on fresh instances: how many were ``tested`` and ``skipped`` (undefined),
+    the largest disagreement ``gap`` between ``V`` and its reconstruction, and where (``worst``)."""
+
+    tested: int
+    skipped: int
+    gap: float
+    worst: dict[str, Any] | None
+
+
+def _confirm(evaluation: Evaluation, rng: np.random.Generator, n: int, exact: bool) -> Confirmation:
+    """``V`` against its reconstruction from pair probes on ``n`` fresh instances."""
     tested = skipped = 0
     worst, worst_case = 0.0, None
     for _ in range(n):
@@ -140,127 +156,190 @@ def _confirm(
         gap = _disagreement(v, r)
         if gap > worst:
             worst = gap
-            worst_case = {
-                "P": data.P,
-                "mu0": data.mu0,
-                "mu1": data.mu1,
-                "rho": data.rho,
-                "pi": pi,
-                "V": v,
-                "reconstruction": r,
-            }
-    return tested, skipped, worst, worst_case
+            worst_case = {"P": data.P, "mu0": data.mu0, "mu1": data.mu1, "rho": data.rho}
+            worst_case.update(pi=pi, V=v, reconstruction=r)
+    return Confirmation(tested, skipped, worst, worst_case)
+
+
+@dataclass
+class Stats(Tally):
+    #: one row per black box of the panel (premise, recovery, confirmation)
+    panel: Samples = samples(64)
+    #: one row per catalog evaluation: the confirmation's verdict on a non-win-rate
+    controls: Samples = samples(64)
+    confirmed: int = 0
+    max_recovery_error: Max = maximum()
+
+
+def _recovered(rec: Any) -> bool:
+    """The recovery step passed: the grid agrees within :data:`RECOVERY_TOL` and the endpoint
+    values (signed infinities included) are equal (``max_error`` is set because a reference h
+    was given; None counts as a failure)."""
+    return rec.max_error is not None and rec.max_error <= RECOVERY_TOL and bool(rec.endpoints_ok)
+
+
+def _confirmed(conf: Confirmation, rational: bool) -> bool:
+    """The confirmation step passed: ``==`` on exact instances, within :data:`TOL` on floats."""
+    return conf.gap == 0.0 if rational else conf.gap <= TOL
+
+
+def _test_black_box(
+    entry: tuple[Evaluation, HFunction, bool], rng: np.random.Generator, per: int, stats: Stats
+) -> None:
+    """Premise, recovery and confirmation for one black box; a failure of any step (every panel
+    member is an h-win rate, so none is excused) is offered as a witness (in panel order)."""
+    evaluation, h, rational = entry
+    premise = check_axioms(evaluation, rng, trials=PREMISE_TRIALS, exact=rational)
+    broken = [name for name, w in premise.items() if w is not None]
+    rec = recover_h(evaluation, reference=h)
+    conf = _confirm(evaluation, rng, per, exact=rational)
+    row = {
+        "evaluation": evaluation.name,
+        "h": h.name,
+        "premise_violations": broken,
+        "recovery_max_error": rec.max_error,
+        "h(0)": rec.h0,
+        "h(1)": rec.h1,
+        "endpoints_ok": rec.endpoints_ok,
+        "confirmed": conf.tested,
+        "skipped": conf.skipped,
+        "max_disagreement": conf.gap,
+        "grid": rec.grid.tolist(),
+        "recovered": rec.values.tolist(),
+        "true_h": apply_h(h, rec.grid).tolist(),
+    }
+    stats.panel.add(row)
+    stats.confirmed += conf.tested
+    stats.max_recovery_error.add(rec.max_error)
+    if broken or not (_recovered(rec) and _confirmed(conf, rational)):
+        stats.witness.offer((len(stats.panel),), {**row, "worst_instance": conf.worst})
 
 
 def check(ctx: CheckContext) -> CheckResult:
     rng = ctx.rng
+    stats = Stats()
     entries = panel(rng)
     per = max(1, ctx.instances // len(entries))
-    rows, violations = [], []
-    done = 0
-    for evaluation, h, rational in entries:
-        premise = check_axioms(evaluation, rng, trials=PREMISE_TRIALS, exact=rational)
-        broken = [name for name, w in premise.items() if w is not None]
-        rec = recover_h(evaluation, reference=h)
-        tested, skipped, gap, worst_case = _confirm(evaluation, rng, per, exact=rational)
-        row = {
-            "evaluation": evaluation.name,
-            "h": h.name,
-            "premise_violations": broken,
-            "recovery_max_error": rec.max_error,
-            "h(0)": rec.h0,
-            "h(1)": rec.h1,
-            "endpoints_ok": rec.endpoints_ok,
-            "confirmed": tested,
-            "skipped": skipped,
-            "max_disagreement": gap,
-            "grid": rec.grid.tolist(),
-            "recovered": rec.values.tolist(),
-            "true_h": apply_h(h, rec.grid).tolist(),
-        }
-        rows.append(row)
-        exact_gap_ok = gap == 0.0 if rational else gap <= TOL
-        # max_error is set because a reference h was given (None would count as a violation)
-        recovered = rec.max_error is not None and rec.max_error <= RECOVERY_TOL
-        if not broken and not (recovered and rec.endpoints_ok and exact_gap_ok):
-            violations.append({**row, "worst_instance": worst_case})
-        done += per
-        ctx.progress(min(done, ctx.instances))
-    controls = {}
+    for k, entry in enumerate(entries):
+        _test_black_box(entry, rng, per, stats)
+        ctx.progress(min((k + 1) * per, ctx.instances))
     for name, evaluation in CATALOG.items():
-        tested, _, gap, _ = _confirm(evaluation, rng, CONTROL_INSTANCES, exact=False)
-        controls[name] = {"tested": tested, "max_disagreement": gap}
-    found = bool(violations)
-    confirmed = sum(r["confirmed"] for r in rows)
-    max_rec = max(r["recovery_max_error"] for r in rows)
-    separated = sum(c["max_disagreement"] > TOL for c in controls.values())
-    defined = sum(c["tested"] > 0 for c in controls.values())
-    observed = (
-        f"{len(violations)} evaluation(s) satisfy the axioms but are not the recovered h-win rate"
-        if found
-        else f"{len(rows)} axiom-satisfying black boxes: h recovered from pair probes (max grid "
-        f"error {max_rec:.1e}, endpoints incl. +-inf equal) and V = WR_h(recovered) on {confirmed}"
-        f" fresh instances (exact == where rational); control: the same confirmation separates "
-        f"{separated} of the {defined} catalog evaluations defined on the probes"
-    )
-    return CheckResult(
-        observed=observed,
-        instances=ctx.instances,
-        found=found,
-        counterexample=violations[0] if violations else None,
-        details={"panel": rows, "controls": controls},
-    )
-
-
-def _short(v: Any) -> str:
-    return str(v) if isinstance(v, Fraction) else f"{float(v):.3g}"
-
-
-def figure(result: CheckResult, outdir: Path) -> list[Path]:
-    import matplotlib.pyplot as plt
-
-    rows = result.details.get("panel", [])
-    n = len(rows)
-    cols = 4
-    nrows = math.ceil(n / cols)
-    fig, axes = plt.subplots(nrows, cols, figsize=(3.6 * cols, 2.8 * nrows))
-    for ax in axes.ravel()[n:]:
-        ax.axis("off")
-    for ax, row in zip(axes.ravel(), rows, strict=False):
-        g = np.asarray(row["grid"], dtype=float)
-        v = np.asarray(row["recovered"], dtype=float)
-        ax.plot(g, v, lw=2.5, alpha=0.5, label="recovered V(probe(p))")
-        ax.plot(g, np.asarray(row["true_h"], dtype=float), "k--", lw=1, label="h it was built from")
-        if ax is axes.ravel()[0]:
-            ax.legend(fontsize=6, loc="lower right")
-        ax.set_title(f"{row['evaluation'][:38]}", fontsize=7)
-        ax.text(
-            0.03,
-            0.95,
-            f"max err {row['recovery_max_error']:.0e}\n"
-            f"h(0) = {_short(row['h(0)'])}, h(1) = {_short(row['h(1)'])}",
-            transform=ax.transAxes,
-            fontsize=6,
-            va="top",
+        conf = _confirm(evaluation, rng, CONTROL_INSTANCES, exact=False)
+        stats.controls.add(
+            {"evaluation": name, "tested": conf.tested, "max_disagreement": conf.gap}
         )
-        ax.tick_params(labelsize=6)
-        ax.set_xlabel("p", fontsize=7)
-    fig.suptitle(
-        "U-converse: h recovered from pair probes V(delta_0 vs data delta_1; P[0,1]=p)", fontsize=9
+    separated = sum(c["max_disagreement"] > TOL for c in stats.controls.values)
+    defined = sum(c["tested"] > 0 for c in stats.controls.values)
+    worst = stats.witness
+    observed = (
+        f"{worst.count} black box(es) built as h-win rates fail the premise, the recovery of h "
+        "or the confirmation"
+        if worst
+        else f"{len(stats.panel)} axiom-satisfying black boxes: h recovered from pair probes (max "
+        f"grid error {float(stats.max_recovery_error):.1e}, endpoints incl. +-inf equal) and "
+        f"V = WR_h(recovered) on {stats.confirmed} fresh instances (exact == where rational); "
+        f"control: the same confirmation separates {separated} of the {defined} catalog "
+        f"evaluations defined on the probes"
     )
-    fig.tight_layout()
-    path = outdir / "u_converse_recovered_h.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return stats.result(ctx.instances, observed)
+
+
+def _borda_is_separated(rng: np.random.Generator) -> bool:
+    """The confirmation tells the Borda score (not a win rate) from its reconstruction."""
+    return _confirm(CATALOG["Borda score"], rng, CONTROL_INSTANCES, exact=False).gap > TOL
+
+
+def _premise_rejects(name: str) -> Any:
+    """A control: the premise (as the check runs it) finds a violation by the planted bug."""
+    evaluation = PLANTED[name][0]
+
+    def run(rng: np.random.Generator) -> bool:
+        found = check_axioms(evaluation, rng, trials=PREMISE_TRIALS, exact=True)
+        return any(w is not None for w in found.values())
+
+    return run
+
+
+def _recovery_rejects_mislabelled_h(rng: np.random.Generator) -> bool:
+    """The recovery step rejects the logit win rate presented as the identity's."""
+    return not _recovered(
+        recover_h(h_win_rate_evaluation("logit"), reference=H_REGISTRY["identity"])
+    )
+
+
+def _confirmation_rejects_dropped_weight(rng: np.random.Generator) -> bool:
+    """The exact confirmation separates a win rate that ignores the prompt weights."""
+    conf = _confirm(PLANTED["dropped prompt weight"][0], rng, CONTROL_INSTANCES, exact=True)
+    return not _confirmed(conf, rational=True)
+
+
+def _catalog_rejected(rng: np.random.Generator) -> bool:
+    """Every catalog evaluation is rejected: the confirmation separates it, or (where it cannot,
+    e.g. the majority win rate, an h-win rate for a step h) the premise finds a violation."""
+    for evaluation in CATALOG.values():
+        if _confirm(evaluation, rng, CONTROL_INSTANCES, exact=False).gap > TOL:
+            continue
+        found = check_axioms(evaluation, rng, trials=PREMISE_TRIALS, exact=True)
+        if all(w is None for w in found.values()):
+            return False
+    return True
+
+
+def _draw_recovery(ax: Any, row: dict[str, Any], legend: bool) -> None:
+    g = np.asarray(row["grid"], dtype=float)
+    ax.plot(g, np.asarray(row["recovered"], dtype=float), lw=2.5, alpha=0.5, label="V(probe(p))")
+    ax.plot(g, np.asarray(row["true_h"], dtype=float), "k--", lw=1, label="h it was built from")
+    if legend:
+        ax.legend(fontsize=6, loc="lower right")
+    ax.set_title(f"{row['evaluation'][:38]}", fontsize=7)
+    ends = f"h(0) = {format_exact(row['h(0)'], 3)}, h(1) = {format_exact(row['h(1)'], 3)}"
+    ax.text(
+        0.03,
+        0.95,
+        f"max err {row['recovery_max_error']:.0e}\n{ends}",
+        transform=ax.transAxes,
+        fontsize=6,
+        va="top",
+    )
+    ax.tick_params(labelsize=6)
+    ax.set_xlabel("p", fontsize=7)
+
+
+def figure(result: CheckResult, gallery: Gallery) -> None:
+    rows = result.details.get("panel", [])
+    cols = 4
+    nrows = math.ceil(len(rows) / cols)
+    size = (3.6 * cols, 2.8 * nrows)
+    with gallery.new("u_converse_recovered_h", size=size, nrows=nrows, ncols=cols) as (fig, axes):
+        for ax in axes.ravel()[len(rows) :]:
+            ax.axis("off")
+        for k, (ax, row) in enumerate(zip(axes.ravel(), rows, strict=False)):
+            _draw_recovery(ax, row, legend=k == 0)
+        fig.suptitle(
+            "U-converse: h recovered from pair probes V(delta_0 vs data delta_1; P[0,1]=p)",
+            fontsize=9,
+            y=0.995,
+        )
 
 
 CLAIM = Claim(
-    id="U-converse",
-    statement="an evaluation satisfying both axioms is an h-win rate: probe it with point masses, "
+    "U-converse",
+    "an evaluation satisfying both axioms is an h-win rate: probe it with point masses, "
     "recover h, confirm equality on fresh instances",
-    expected="holds",
-    check=check,
-    figure=figure,
+    "holds",
+    check,
+    figure,
     default_instances=2000,
+    controls=(
+        Control("the premise rejects a transposed P", _premise_rejects("transposed P")),
+        Control(
+            "the premise rejects a flat h (strictness)", _premise_rejects("flat h = min(p, 1/2)")
+        ),
+        Control("the recovery rejects a mislabelled h", _recovery_rejects_mislabelled_h),
+        Control(
+            "the confirmation rejects a dropped prompt weight", _confirmation_rejects_dropped_weight
+        ),
+        Control("the confirmation separates the Borda score", _borda_is_separated),
+        Control("every catalog evaluation is rejected", _catalog_rejected),
+    ),
 )

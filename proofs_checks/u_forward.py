@@ -1,7 +1,7 @@
 """U-forward: every h-win rate with a strictly increasing h satisfies both axioms.
 
 Each instance picks an h (cycling over the registry's ``identity``, ``logit``, ``log`` and a fresh
-random strictly increasing h from :func:`theory.evaluations.random_increasing_h`: rational
+random strictly increasing h from :func:`theory.hfuncs.random_increasing_h`: rational
 piecewise-linear, smooth, or unbounded), a size ``(M, K, d)`` from :data:`theory.axioms.SIZES`,
 and tests the evaluation ``WR_h(.; (mu0 + mu1)/2)`` on one random instance of each of the eight
 elementary properties of :mod:`theory.axioms`.  Instances are exact (Fractions on the grid 1/d,
@@ -9,116 +9,249 @@ compared with ``==``) when h is rational, float otherwise (relative tolerance
 :data:`theory.axioms.TOL`); every :data:`LOCAL_EVERY`-th instance adds a targeted local search
 (:data:`LOCAL_STEPS` steps perturbing the instance towards a violation).  An instance on which
 the value is undefined (``+inf`` and ``-inf`` mass together) is skipped and counted.
+
+Positive controls (:data:`PLANTED`): each elementary property has a deliberately broken h-win
+rate on which it must fire (a squared model, squared prompt weights, squared data, one data slot
+only, a dropped prompt weight, a uniform anchor, a transposed ``P``, a flat ``h``), searched by the
+same :func:`theory.axioms.find_violation` predicates the check uses, exactly (grid ``1/d``) and
+in floats; the flat ``h = min(p, 1/2)`` is caught only when strict monotonicity is tested as
+strict.  A predicate that never fires therefore makes the verdict ``invalid``.  The Borda score
+(a catalog evaluation, not a win rate) must break pair-locality.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
-from theory.axioms import PROPERTIES, SIZES, trial
-from theory.evaluations import h_win_rate_evaluation, random_increasing_h
-from theory.hfuncs import H_REGISTRY
+from theory.axioms import PROPERTIES, SIZES, find_violation, trial
+from theory.catalog import CATALOG
+from theory.data import PreferenceData, data_anchor
+from theory.evaluations import Evaluation, h_win_rate_evaluation
+from theory.hfuncs import H_REGISTRY, RANDOM_H_KINDS, HFunction, random_increasing_h
+from theory.numbers import Number
 
-from .registry import CheckContext, CheckResult, Claim, Smallest
+from .scaffold import (
+    CheckContext,
+    CheckResult,
+    Claim,
+    Control,
+    Counts,
+    Gallery,
+    Tally,
+    counts,
+)
 
 #: Every LOCAL_EVERY-th instance runs the targeted local search.
 LOCAL_EVERY = 8
 #: Steps of the targeted local search.
 LOCAL_STEPS = 6
 H_KINDS = ("identity", "logit", "log", "random")
+STATUSES = ("held", "violated", "skipped")
+
+
+def outcome_key(kind: str, prop: str, status: str) -> str:
+    """The tally key of a property instance's outcome for an h kind."""
+    return f"{kind} | {prop} | {status}"
+
+
+@dataclass
+class Stats(Tally):
+    #: property instances by :func:`outcome_key` (h kind, property, held/violated/skipped)
+    outcomes: Counts = counts()
+    #: how many random h of each kind (piecewise, smooth, unbounded) were drawn
+    random_h_kinds: Counts = counts()
+    held: int = 0
+    skipped: int = 0
+    exact_tests: int = 0
+    float_tests: int = 0
+
+
+def _h_of(n: int, rng: np.random.Generator, stats: Stats) -> tuple[str, HFunction]:
+    """Instance ``n``'s h kind and h: the registry's three in turn, then a random h."""
+    kind = H_KINDS[n % len(H_KINDS)]
+    if kind != "random":
+        return kind, H_REGISTRY[kind]
+    hk = tuple(RANDOM_H_KINDS)[(n // len(H_KINDS)) % 3]
+    stats.random_h_kinds.add(hk)
+    return kind, random_increasing_h(rng, hk)
+
+
+def _instance(n: int, rng: np.random.Generator, stats: Stats) -> None:
+    """One h and one random case of each property (exact when h is rational)."""
+    kind, h = _h_of(n, rng, stats)
+    evaluation = h_win_rate_evaluation(h)
+    M, K, d = SIZES[int(rng.integers(len(SIZES)))]
+    local = (n // LOCAL_EVERY) % len(PROPERTIES) if n % LOCAL_EVERY == 0 else -1
+    for k, (name, prop) in enumerate(PROPERTIES.items()):
+        steps = LOCAL_STEPS if k == local else 0
+        K_k = K + int(rng.integers(0, 3))
+        status, witness = trial(
+            evaluation, prop, rng, M, K_k, d if h.rational else None, local_steps=steps
+        )
+        stats.outcomes.add(outcome_key(kind, name, status))
+        stats.held += status == "held"
+        stats.skipped += status == "skipped"
+        if status != "skipped":
+            stats.exact_tests += h.rational
+            stats.float_tests += not h.rational
+        if witness is not None:
+            stats.witness.offer(witness.case.size(), {"h": h.name, **witness.as_dict()})
 
 
 def check(ctx: CheckContext) -> CheckResult:
-    rng = ctx.rng
-    worst = Smallest()
-    counts = {k: {p: {"held": 0, "violated": 0, "skipped": 0} for p in PROPERTIES} for k in H_KINDS}
-    exact_tests = float_tests = 0
-    random_kinds: dict[str, int] = {}
+    stats = Stats()
     for n in range(ctx.instances):
-        kind = H_KINDS[n % len(H_KINDS)]
-        if kind == "random":
-            hk = ("piecewise", "smooth", "unbounded")[(n // len(H_KINDS)) % 3]
-            h = random_increasing_h(rng, hk)
-            random_kinds[hk] = random_kinds.get(hk, 0) + 1
-        else:
-            h = H_REGISTRY[kind]
-        evaluation = h_win_rate_evaluation(h)
-        M, K, d = SIZES[int(rng.integers(len(SIZES)))]
-        exact = h.rational
-        local = (n // LOCAL_EVERY) % len(PROPERTIES) if n % LOCAL_EVERY == 0 else -1
-        for k, (name, prop) in enumerate(PROPERTIES.items()):
-            status, witness = trial(
-                evaluation,
-                prop,
-                rng,
-                M,
-                K + int(rng.integers(0, 3)),
-                d if exact else None,
-                local_steps=LOCAL_STEPS if k == local else 0,
-            )
-            counts[kind][name][status] += 1
-            if status != "skipped":
-                exact_tests += exact
-                float_tests += not exact
-            if witness is not None:
-                worst.offer(witness.case.size(), {"h": h.name, **witness.as_dict()})
+        _instance(n, ctx.rng, stats)
         ctx.progress(n + 1)
-    found = worst.value is not None
-    held = sum(c["held"] for per in counts.values() for c in per.values())
-    skipped = sum(c["skipped"] for per in counts.values() for c in per.values())
+    worst = stats.witness
     observed = (
         f"{worst.count} violations; smallest: {worst.value['property']} with h = {worst.value['h']}"
         if worst.value is not None
-        else f"h-win rates (identity, logit, log, {sum(random_kinds.values())} random h) held "
-        f"all 8 elementary properties on {held} property instances ({exact_tests} exact ==, "
-        f"{float_tests} float), {skipped} skipped as undefined"
+        else f"h-win rates (identity, logit, log, {stats.random_h_kinds.total()} random h) held "
+        f"all 8 elementary properties on {stats.held} property instances ({stats.exact_tests} "
+        f"exact ==, {stats.float_tests} float), {stats.skipped} skipped as undefined"
     )
-    return CheckResult(
-        observed=observed,
-        instances=ctx.instances,
-        found=found,
-        counterexample=worst.value,
-        details={"counts": counts, "random_h_kinds": random_kinds, "skipped": skipped},
+    return stats.result(ctx.instances, observed)
+
+
+def _borda_breaks_locality(rng: np.random.Generator) -> bool:
+    """The search finds the Borda score's pair-locality violation (it is not a win rate)."""
+    return find_violation(CATALOG["Borda score"], "pair-locality", rng, trials=48) is not None
+
+
+# --------------------------------------------------------------------------------------------
+# positive controls: deliberately broken h-win rates, one per elementary property
+
+
+def _normalise_rows(a: np.ndarray) -> np.ndarray:
+    """Each row of ``a`` divided by its sum (a row summing to 0 is left as it is)."""
+    sums = a.sum(axis=-1, keepdims=True)
+    return np.where(sums != 0, a / np.where(sums != 0, sums, 1), a)
+
+
+def _broken_wr(
+    data: PreferenceData,
+    pi: np.ndarray,
+    *,
+    model: Callable[[np.ndarray], np.ndarray] = lambda pi: pi,
+    weights: Callable[[np.ndarray], np.ndarray] = lambda rho: rho,
+    anchor: Callable[[PreferenceData], np.ndarray] = data_anchor,
+    prefs: Callable[[np.ndarray], np.ndarray] = lambda P: P,
+    h: Callable[[Any], Any] = lambda p: p,
+) -> Number:
+    """``sum_x rho'_x pi'_x^T h(P'_x) a'_x``, the win rate with one piece replaced (a planted bug);
+    written here, on its own, so that the controls do not share code with the library."""
+    rho, pi2, a, P = weights(data.rho), model(pi), anchor(data), prefs(data.P)
+    total: Any = Fraction(0) if data.exact else 0.0
+    cells = itertools.product(range(data.M), range(data.K), range(data.K))
+    for x, y, y2 in cells:
+        w = rho[x] * pi2[x, y] * a[x, y2]
+        if w != 0:
+            total += w * h(P[x, y, y2])
+    return total if data.exact else float(total)
+
+
+def _planted(name: str, **bug: Any) -> Evaluation:
+    return Evaluation(
+        name, "a planted bug (U-forward control)", lambda d, pi: _broken_wr(d, pi, **bug)
     )
 
 
-def figure(result: CheckResult, outdir: Path) -> list[Path]:
-    import matplotlib.pyplot as plt
+def _uniform_anchor(data: PreferenceData) -> np.ndarray:
+    one = Fraction(1) if data.exact else 1.0
+    return np.full((data.M, data.K), one / data.K, dtype=data.P.dtype)
 
-    counts = result.details.get("counts", {})
+
+def _flat_h(p: Any) -> Any:
+    return min(p, Fraction(1, 2) if isinstance(p, Fraction) else 0.5)
+
+
+#: Planted broken h-win rates and the elementary properties each must be caught breaking.
+PLANTED: dict[str, tuple[Evaluation, tuple[str, ...]]] = {
+    "squared model": (
+        _planted("squared model", model=lambda pi: _normalise_rows(pi * pi)),
+        ("model-mixture",),
+    ),
+    "squared prompt weights": (
+        _planted("squared prompt weights", weights=lambda rho: _normalise_rows(rho * rho)),
+        ("prompt-weights",),
+    ),
+    "squared data": (
+        _planted("squared data", anchor=lambda d: _normalise_rows(data_anchor(d) ** 2)),
+        ("data-mixture",),
+    ),
+    "one data slot": (_planted("one data slot", anchor=lambda d: d.mu1), ("data-prevalence",)),
+    "dropped prompt weight": (
+        _planted("dropped prompt weight", weights=lambda rho: np.full_like(rho, 1) / len(rho)),
+        ("pair-locality",),
+    ),
+    "uniform anchor": (_planted("uniform anchor", anchor=_uniform_anchor), ("pair-probability",)),
+    "transposed P": (
+        _planted("transposed P", prefs=lambda P: P.transpose(0, 2, 1)),
+        ("preference-monotonicity", "dominance-monotonicity"),
+    ),
+    "flat h = min(p, 1/2)": (
+        _planted("flat h", h=_flat_h),
+        ("preference-monotonicity", "dominance-monotonicity"),
+    ),
+}
+
+#: Instances per (planted bug, property, exact or float) search of a control.
+CONTROL_TRIALS = 96
+
+
+def planted_is_caught(name: str, rng: np.random.Generator) -> bool:
+    """The check's predicates catch the planted bug ``name`` breaking each of its properties,
+    on exact instances and on float instances alike."""
+    evaluation, props = PLANTED[name]
+    return all(
+        find_violation(evaluation, prop, rng, trials=CONTROL_TRIALS, exact=exact) is not None
+        for prop in props
+        for exact in (True, False)
+    )
+
+
+def _control(name: str) -> Control:
+    props = ", ".join(PLANTED[name][1])
+    return Control(f"a {name} breaks {props}", lambda rng: planted_is_caught(name, rng))
+
+
+def figure(result: CheckResult, gallery: Gallery) -> None:
+    outcomes = result.details.get("outcomes", {})
     props = list(PROPERTIES)
-    held = np.array([[counts[k][p]["held"] for k in H_KINDS] for p in props], dtype=float)
-    viol = np.array([[counts[k][p]["violated"] for k in H_KINDS] for p in props], dtype=float)
-    skip = np.array([[counts[k][p]["skipped"] for k in H_KINDS] for p in props], dtype=float)
-    fig, ax = plt.subplots(figsize=(8, 4.8))
-    ax.imshow(viol > 0, cmap="RdYlGn_r", vmin=0, vmax=1, aspect="auto")
-    for i in range(len(props)):
-        for j in range(len(H_KINDS)):
-            ax.text(
-                j,
-                i,
-                f"{int(held[i, j])} held\n{int(viol[i, j])} violated, {int(skip[i, j])} skipped",
-                ha="center",
-                va="center",
-                fontsize=7,
-            )
-    ax.set_xticks(range(len(H_KINDS)), [f"h = {k}" for k in H_KINDS])
-    ax.set_yticks(range(len(props)), props)
-    ax.set_title("U-forward: every h-win rate passes every elementary property", fontsize=10)
-    fig.tight_layout()
-    path = outdir / "u_forward_properties.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return [path]
+    table = np.array(
+        [
+            [[outcomes.get(outcome_key(k, p, s), 0) for s in STATUSES] for k in H_KINDS]
+            for p in props
+        ]
+    )
+    with gallery.new("u_forward_properties", size=(8, 4.8)) as (_fig, ax):
+        ax.imshow(table[:, :, 1] > 0, cmap="RdYlGn_r", vmin=0, vmax=1, aspect="auto")
+        for i in range(len(props)):
+            for j in range(len(H_KINDS)):
+                held, viol, skip = table[i, j]
+                label = f"{held} held\n{viol} violated, {skip} skipped"
+                ax.text(j, i, label, ha="center", va="center", fontsize=7)
+        ax.set_xticks(range(len(H_KINDS)), [f"h = {k}" for k in H_KINDS])
+        ax.set_yticks(range(len(props)), props)
+        ax.set_title("U-forward: every h-win rate passes every elementary property")
 
 
 CLAIM = Claim(
-    id="U-forward",
-    statement="every h-win rate (h strictly increasing) satisfies both axioms",
-    expected="holds",
-    check=check,
-    figure=figure,
+    "U-forward",
+    "every h-win rate (h strictly increasing) satisfies both axioms",
+    "holds",
+    check,
+    figure,
     default_instances=2000,
+    controls=(
+        *(_control(name) for name in PLANTED),
+        Control("Borda score breaks pair-locality", _borda_breaks_locality),
+    ),
 )

@@ -15,8 +15,6 @@ from typing import Any
 import numpy as np
 
 from theory import (
-    FAMILIES,
-    batched_win_rate,
     mixture,
     random_distribution,
     random_family_matrix,
@@ -25,6 +23,8 @@ from theory import (
     win_rate,
     win_rate_covariance,
 )
+from theory.preferences import FAMILIES
+from theory.winrate import win_rate_batch
 
 from .scaffold import (
     CheckContext,
@@ -115,7 +115,7 @@ def check(ctx: CheckContext) -> CheckResult:
         ctx.progress(n + 1)
     for items in batch.values():
         Ps, pis, qs, singles = (np.array(v) for v in zip(*items, strict=True))
-        err = float(np.max(np.abs(batched_win_rate(Ps, pis, qs) - singles)))
+        err = float(np.max(np.abs(win_rate_batch(Ps, pis, qs) - singles)))
         stats.max_batch_error.add(err)
         if err > TOL:
             stats.witness.offer(
@@ -132,13 +132,7 @@ def check(ctx: CheckContext) -> CheckResult:
             f"{float(stats.max_exact_vs_float):.1e}; batched vs single max "
             f"{float(stats.max_batch_error):.1e}"
         )
-    return CheckResult(
-        observed=observed,
-        instances=ctx.instances,
-        found=bool(worst),
-        counterexample=worst.value,
-        details=stats.summary(),
-    )
+    return stats.result(ctx.instances, observed)
 
 
 def figure(result: CheckResult, gallery: Gallery) -> None:

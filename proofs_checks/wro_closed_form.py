@@ -7,7 +7,8 @@ identity / logit / log, ``P`` from a family (for logit and log only families wit
 (0, 1), so the generic maximiser sees finite numbers), an anchor ``q`` (some zeros), a full-support
 ``pi_ref`` and ``beta`` from :data:`BETAS`; instances are solved in batches by
 :func:`theory.wro.wro_optimum` and, independently, by a constrained Newton maximiser of the
-objective's definition (proofs_checks/_wro_instances.py) that knows nothing of the closed form.
+objective's definition (proofs_checks/common/wro_instances.py) that knows nothing of the closed
+form.
 
 Violations: the maximiser finds a better value than the closed form (by > :data:`TOL`), or it
 converged and disagrees (value by > :data:`TOL`, model by > :data:`PI_TOL`), or the closed form's
@@ -21,101 +22,145 @@ through :func:`theory.winrate.h_win_rate`.
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from theory.preferences import random_family_matrix
 from theory.simplex import point_mass, random_distribution
 from theory.winrate import h_win_rate, win_rate
 from theory.wro import wro_optimum, wro_scores
 
-from ._wro_instances import (
+from .common.wro_instances import (
     ALL_FAMILIES,
     H_NAMES,
     INTERIOR_FAMILIES,
+    MAX_K,
+    TOL,
     argmax_sets,
+    exact_matrix,
+    float_then_exact,
     h_values,
     model_batch,
     numerical_maximum,
     preference_batch,
 )
-from .registry import CheckContext, CheckResult, Claim, Smallest
+from .scaffold import (
+    CheckContext,
+    CheckResult,
+    Claim,
+    Control,
+    Gallery,
+    Max,
+    Min,
+    Tally,
+    cells,
+    maximum,
+    minimum,
+)
 
-#: Agreement of objective values (closed form vs numerical maximiser, certificates).
-TOL = 1e-9
 #: Agreement of the optimal models (max-norm).
 PI_TOL = 1e-6
 #: The regularisation strengths drawn for the comparison with the numerical maximiser.
 BETAS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 #: The strengths of the beta -> 0 limit.
 LIMIT_BETAS = (1e-1, 1e-2, 1e-3, 1e-4)
-MAX_K = 8
-EXACT_EVERY = 20
 
 
-def _float_part(ctx: CheckContext, n_float: int, worst: Smallest, stats: dict) -> None:
-    rng = ctx.rng
-    Ks = rng.integers(2, MAX_K + 1, size=n_float)
-    hs = rng.integers(0, len(H_NAMES), size=n_float)
+@dataclass
+class Stats(Tally):
+    float: int = 0
+    exact: int = 0
+    max_value_diff: Max = maximum()
+    max_pi_diff: Max = maximum()
+    max_certificate: Max = maximum()
+    not_converged: int = 0
+    min_mass_on_argmax: Min = minimum()
+    max_limit_gap: Max = maximum()
+
+
+def _float_batch(rng: np.random.Generator, N: int, K: int, h: str) -> dict[str, Any]:
+    """``N`` float instances of one ``K`` and ``h`` (families with entries inside (0, 1) unless
+    ``h`` is the identity)."""
+    fams = ALL_FAMILIES if h == "identity" else INTERIOR_FAMILIES
+    fam_idx = rng.integers(0, len(fams), size=N)
+    P = np.empty((N, K, K))
+    for f, fam in enumerate(fams):
+        sel = fam_idx == f
+        P[sel] = preference_batch(rng, int(sel.sum()), K, fam)
+    q = model_batch(rng, N, K, zeros=True)
+    ref = model_batch(rng, N, K)
+    beta = np.array(BETAS)[rng.integers(0, len(BETAS), size=N)]
+    return {"P": P, "q": q, "ref": ref, "beta": beta}
+
+
+def _float_part(ctx: CheckContext, n_float: int, stats: Stats) -> None:
     done = 0
-    for K in range(2, MAX_K + 1):
-        for hi, h in enumerate(H_NAMES):
-            N = int(np.sum((Ks == K) & (hs == hi)))
-            if N == 0:
-                continue
-            fams = ALL_FAMILIES if h == "identity" else INTERIOR_FAMILIES
-            fam_idx = rng.integers(0, len(fams), size=N)
-            P = np.empty((N, K, K))
-            for f, fam in enumerate(fams):
-                sel = fam_idx == f
-                P[sel] = preference_batch(rng, int(sel.sum()), K, fam)
-            q = model_batch(rng, N, K, zeros=True)
-            ref = model_batch(rng, N, K)
-            beta = np.array(BETAS)[rng.integers(0, len(BETAS), size=N)]
-            H = h_values(h, P)
-            pi_num, J_num, conv = numerical_maximum(H, q, beta, ref)
-            for b in BETAS:
-                sel = np.flatnonzero(beta == b)
-                if not len(sel):
-                    continue
-                sol = wro_optimum(P[sel], q[sel], b, ref[sel], h)
-                J_cf = sol.values
-                better = J_num[sel] - J_cf
-                diff = np.abs(better)
-                dpi = np.abs(pi_num[sel] - sol.pi).max(axis=1)
-                stats["max_value_diff"] = max(stats["max_value_diff"], float(diff.max()))
-                stats["max_pi_diff"] = max(stats["max_pi_diff"], float(dpi.max()))
-                stats["max_certificate"] = max(stats["max_certificate"], float(sol.certificate))
-                stats["not_converged"] += int(np.sum(~conv[sel]))
-                bad = (better > TOL) | (conv[sel] & ((diff > TOL) | (dpi > PI_TOL)))
-                if sol.certificate > TOL:
-                    bad[:] = True
-                for m in np.flatnonzero(bad):
-                    n = sel[m]
-                    worst.offer(
-                        (K, float(beta[n])),
-                        {
-                            "what": "closed form vs numerical maximiser",
-                            "h": h,
-                            "beta": float(beta[n]),
-                            "P": P[n],
-                            "q": q[n],
-                            "pi_ref": ref[n],
-                            "closed_form_pi": sol.pi[m],
-                            "numerical_pi": pi_num[n],
-                            "closed_form_J": float(J_cf[m]),
-                            "numerical_J": float(J_num[n]),
-                        },
-                    )
-            _limit(P, q, ref, h, worst, stats)
-            done += N
-            stats["float"] += N
-            ctx.progress(done)
+    for cell in cells(ctx.rng, n_float, K=range(2, MAX_K + 1), h=H_NAMES):
+        K, h = cell.K, cell.h
+        inst = _float_batch(ctx.rng, cell.n, K, h)
+        P, q, ref, beta = inst["P"], inst["q"], inst["ref"], inst["beta"]
+        pi_num, J_num, conv = numerical_maximum(h_values(h, P), q, beta, ref)
+        for b in BETAS:
+            sel = np.flatnonzero(beta == b)
+            if len(sel):
+                _compare(stats, inst, sel, b, h, pi_num, J_num, conv)
+        _limit(P, q, ref, h, stats)
+        done += cell.n
+        stats.float += cell.n
+        ctx.progress(done)
 
 
-def _limit(P, q, ref, h, worst: Smallest, stats: dict) -> None:
+def _compare(
+    stats: Stats,
+    inst: dict[str, Any],
+    sel: np.ndarray,
+    b: float,
+    h: str,
+    pi_num: np.ndarray,
+    J_num: np.ndarray,
+    conv: np.ndarray,
+) -> None:
+    """The closed form of the instances ``sel`` (one ``beta``) against the numerical maximiser."""
+    P, q, ref = inst["P"], inst["q"], inst["ref"]
+    sol = wro_optimum(P[sel], q[sel], b, ref[sel], h)
+    J_cf = sol.values
+    better = J_num[sel] - J_cf
+    diff = np.abs(better)
+    dpi = np.abs(pi_num[sel] - sol.pi).max(axis=1)
+    stats.max_value_diff.add(float(diff.max()))
+    stats.max_pi_diff.add(float(dpi.max()))
+    stats.max_certificate.add(float(sol.certificate))
+    stats.not_converged += int(np.sum(~conv[sel]))
+    bad = _disagrees(better, dpi, conv[sel], float(sol.certificate))
+    for m in np.flatnonzero(bad):
+        n = sel[m]
+        stats.witness.offer(
+            (P.shape[1], b),
+            {
+                "what": "closed form vs numerical maximiser",
+                "h": h,
+                "beta": b,
+                "P": P[n],
+                "q": q[n],
+                "pi_ref": ref[n],
+                "closed_form_pi": sol.pi[m],
+                "numerical_pi": pi_num[n],
+                "closed_form_J": float(J_cf[m]),
+                "numerical_J": float(J_num[n]),
+            },
+        )
+
+
+def _disagrees(better: np.ndarray, dpi: np.ndarray, conv: np.ndarray, cert: float) -> np.ndarray:
+    """The violation rule: the maximiser beats the closed form by more than :data:`TOL`, or it
+    converged and disagrees (value by > :data:`TOL`, model by > :data:`PI_TOL`), or the closed
+    form's certificate exceeds :data:`TOL` (then every instance of the batch is flagged)."""
+    bad = (better > TOL) | (conv & ((np.abs(better) > TOL) | (dpi > PI_TOL)))
+    return bad | (cert > TOL)
+
+
+def _limit(P, q, ref, h, stats: Stats) -> None:
     """beta -> 0: the closed-form value is squeezed onto the argmax value."""
     zero = wro_optimum(P, q, 0, None, h)
     v0 = np.asarray(zero.values, dtype=float)
@@ -130,10 +175,10 @@ def _limit(P, q, ref, h, worst: Smallest, stats: dict) -> None:
         bad = (v > v0 + TOL) | (v < lo - TOL)
         mass = np.where(A, sol.pi, 0.0).sum(axis=1)
         if b == LIMIT_BETAS[-1]:
-            stats["min_mass_on_argmax"] = min(stats["min_mass_on_argmax"], float(mass.min()))
-            stats["max_limit_gap"] = max(stats["max_limit_gap"], float(np.max(v0 - v)))
+            stats.min_mass_on_argmax.add(float(mass.min()))
+            stats.max_limit_gap.add(float(np.max(v0 - v)))
         for n in np.flatnonzero(bad):
-            worst.offer(
+            stats.witness.offer(
                 (P.shape[1], 1.0),
                 {
                     "what": "beta -> 0 bound",
@@ -148,12 +193,11 @@ def _limit(P, q, ref, h, worst: Smallest, stats: dict) -> None:
             )
 
 
-def _exact_part(ctx: CheckContext, n_exact: int, worst: Smallest, stats: dict) -> None:
+def _exact_part(ctx: CheckContext, n_exact: int, stats: Stats) -> None:
     rng = ctx.rng
     for _ in range(n_exact):
-        K = int(rng.integers(2, 6))
-        fam = ALL_FAMILIES[int(rng.integers(len(ALL_FAMILIES)))]
-        P = random_family_matrix(rng, K, fam, exact=True)
+        P = exact_matrix(rng)
+        K = P.shape[0]
         q = random_distribution(rng, K, zeros=True, exact=True)
         sol = wro_optimum(P, q)
         # independent: the h-win rate of every point mass, exactly
@@ -167,9 +211,9 @@ def _exact_part(ctx: CheckContext, n_exact: int, worst: Smallest, stats: dict) -
             and win_rate(P, sol.pi, q) == best
             and sol.certificate == 0
         )
-        stats["exact"] += 1
+        stats.exact += 1
         if not ok:
-            worst.offer(
+            stats.witness.offer(
                 (K, 0.0),
                 {
                     "what": "exact argmax set",
@@ -191,7 +235,7 @@ def _curves() -> dict:
     mu = model_batch(rng, 1, K)[0]
     anchors = {"data mu": mu, "uniform": np.full(K, 1.0 / K)}
     betas = np.logspace(-3, 1, 40)
-    out = {"betas": betas.tolist(), "series": []}
+    out: dict[str, Any] = {"betas": betas.tolist(), "series": []}
     for aname, q in anchors.items():
         for h in H_NAMES:
             wr = [win_rate(P, wro_optimum(P, q, b, mu, h).pi, q) for b in betas]
@@ -201,73 +245,63 @@ def _curves() -> dict:
 
 
 def check(ctx: CheckContext) -> CheckResult:
-    worst = Smallest()
-    stats: dict[str, Any] = {
-        "float": 0,
-        "exact": 0,
-        "max_value_diff": 0.0,
-        "max_pi_diff": 0.0,
-        "max_certificate": 0.0,
-        "not_converged": 0,
-        "min_mass_on_argmax": 1.0,
-        "max_limit_gap": 0.0,
-    }
-    n_exact = max(1, ctx.instances // EXACT_EVERY)
-    n_float = max(1, ctx.instances - n_exact)
-    _float_part(ctx, n_float, worst, stats)
-    _exact_part(ctx, n_exact, worst, stats)
-    found = worst.value is not None
+    stats = Stats()
+    float_then_exact(ctx, stats, _float_part, _exact_part)
+    worst = stats.witness
     observed = (
         f"{worst.count} disagreements; smallest: {worst.value['what']}"
         if worst.value is not None
-        else f"closed form = numerical maximiser on {stats['float']} float instances (max value "
-        f"diff {stats['max_value_diff']:.1e}, max pi diff {stats['max_pi_diff']:.1e}, "
-        f"{stats['not_converged']} maximiser runs unconverged and never better); beta -> 0 bounds "
-        f"held (mass on argmax >= {stats['min_mass_on_argmax']:.6f} at beta = "
-        f"{LIMIT_BETAS[-1]:g}); exact argmax sets = enumeration on {stats['exact']} instances"
+        else f"closed form = numerical maximiser on {stats.float} float instances (max value "
+        f"diff {float(stats.max_value_diff):.1e}, max pi diff {float(stats.max_pi_diff):.1e}, "
+        f"{stats.not_converged} maximiser runs unconverged and never better); beta -> 0 bounds "
+        f"held (mass on argmax >= {float(stats.min_mass_on_argmax):.6f} at beta = "
+        f"{LIMIT_BETAS[-1]:g}); exact argmax sets = enumeration on {stats.exact} instances"
     )
-    details = dict(stats)
-    details["curves"] = _curves()
-    return CheckResult(
-        observed=observed,
-        instances=stats["float"] + stats["exact"],
-        found=found,
-        counterexample=worst.value,
-        details=details,
-    )
+    return stats.result(stats.float + stats.exact, observed, curves=_curves())
 
 
-def figure(result: CheckResult, outdir: Path) -> list[Path]:
-    import matplotlib.pyplot as plt
-
+def figure(result: CheckResult, gallery: Gallery) -> None:
     curves = result.details["curves"]
     betas = np.array(curves["betas"])
     anchors = sorted({s["anchor"] for s in curves["series"]})
-    fig, axes = plt.subplots(1, len(anchors), figsize=(5 * len(anchors), 4), sharey=True)
-    for ax, aname in zip(np.atleast_1d(axes), anchors, strict=True):
-        for s in curves["series"]:
-            if s["anchor"] == aname:
+    size = (5 * len(anchors), 4)
+    with gallery.new("wro_closed_form_beta", size=size, ncols=len(anchors), sharey=True) as (
+        fig,
+        axes,
+    ):
+        axes = np.atleast_1d(axes)
+        for ax, aname in zip(axes, anchors, strict=True):
+            for s in (s for s in curves["series"] if s["anchor"] == aname):
                 ax.semilogx(betas, s["win_rate"], label=f"h = {s['h']}")
-        ax.axhline(curves["best"][aname], color="k", ls="--", lw=1, label="max_y W_q(y)")
-        ax.axhline(0.5, color="grey", ls=":", lw=1)
-        ax.set_xlabel(r"$\beta$")
-        ax.set_title(f"anchor q = {aname}")
-    np.atleast_1d(axes)[0].set_ylabel(r"$\mathrm{WR}(\pi^*_\beta; q)$")
-    np.atleast_1d(axes)[0].legend(fontsize=8)
-    fig.suptitle("WRO-closed-form: win rate of the KL-regularized optimum (non-BT P, K = 6)")
-    fig.tight_layout()
-    path = outdir / "wro_closed_form_beta.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return [path]
+            ax.axhline(curves["best"][aname], color="k", ls="--", lw=1, label="max_y W_q(y)")
+            ax.axhline(0.5, color="grey", ls=":", lw=1)
+            ax.set_xlabel(r"$\beta$")
+            ax.set_title(f"anchor q = {aname}")
+        axes[0].set_ylabel(r"$\mathrm{WR}(\pi^*_\beta; q)$")
+        axes[0].legend(fontsize=8)
+        fig.suptitle("WRO-closed-form: win rate of the KL-regularized optimum (non-BT P, K = 6)")
+
+
+def _closed_form_at_twice_beta_is_caught(rng: np.random.Generator) -> bool:
+    """Positive control: the closed form solved at ``2 beta`` (a planted solver bug) against the
+    numerical maximiser at ``beta``, judged by the check's rule."""
+    inst = _float_batch(rng, 30, 4, "identity")
+    P, q, ref = inst["P"], inst["q"], inst["ref"]
+    beta = np.full(30, 0.5)
+    pi_num, J_num, conv = numerical_maximum(h_values("identity", P), q, beta, ref)
+    wrong = wro_optimum(P, q, 1.0, ref)
+    dpi = np.abs(pi_num - wrong.pi).max(axis=1)
+    return bool(_disagrees(J_num - wrong.values, dpi, conv, float(wrong.certificate)).any())
 
 
 CLAIM = Claim(
-    id="WRO-closed-form",
-    statement="closed-form WRO optima equal numerical maximizers; the beta -> 0 limit is the "
-    "argmax set",
-    expected="holds",
-    check=check,
-    figure=figure,
+    "WRO-closed-form",
+    "closed-form WRO optima equal numerical maximizers; the beta -> 0 limit is the argmax set",
+    "holds",
+    check,
+    figure,
     default_instances=10_000,
+    controls=(
+        Control("a closed form at twice beta is caught", _closed_form_at_twice_beta_is_caught),
+    ),
 )

@@ -15,8 +15,8 @@ from theory.bradley_terry import (
     bradley_terry_log_likelihood,
     comparison_graph,
     fit_bradley_terry,
+    fit_bradley_terry_batch,
     fit_bradley_terry_data,
-    fit_bradley_terry_stack,
     mle_exists,
     strongly_connected_components,
     winner_loser_counts,
@@ -140,7 +140,7 @@ def test_stack_matches_single_fits():
     ws = np.stack([_random_w(rng, 5) for _ in range(6)])
     ws[2, 0, :] = 0  # prompt 2: response 0 never wins ... but still loses: not dense
     ws[2, 0, 1] = 0.01
-    stack = fit_bradley_terry_stack(ws)
+    stack = fit_bradley_terry_batch(ws)
     for x in range(6):
         single = fit_bradley_terry(ws[x])
         assert np.max(np.abs(stack.rewards[x] - single.rewards)) < 1e-10
@@ -200,7 +200,7 @@ def test_disconnected_graph_is_fitted_per_component():
 def test_stack_error_names_the_prompt():
     ws = np.stack([np.array([[0, 1], [1, 0.0]]), np.array([[0, 1], [0, 0.0]])])
     with pytest.raises(NoMaximumLikelihoodError, match="prompt 1"):
-        fit_bradley_terry_stack(ws)
+        fit_bradley_terry_batch(ws)
 
 
 def test_bad_inputs():
@@ -232,7 +232,7 @@ def test_stack_partial_support_batched_equals_single():
     from theory.data import winner_loser_distribution
 
     w = np.asarray(winner_loser_distribution(D), dtype=float)
-    stack = fit_bradley_terry_stack(w)
+    stack = fit_bradley_terry_batch(w)
     for x in range(30):
         if not np.any(w[x] > 0):
             continue

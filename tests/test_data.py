@@ -4,18 +4,9 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from theory import (
-    InvalidParameterError,
-    NotAProbabilityVectorError,
-    PreferenceData,
-    ShapeMismatchError,
-    data_anchor,
-    empirical_distribution,
-    rock_paper_scissors,
-    sample_dataset,
-    total_order,
-    winner_loser_distribution,
-)
+from theory import PreferenceData, rock_paper_scissors, sample_dataset, total_order
+from theory.data import data_anchor, empirical_distribution, winner_loser_distribution
+from theory.errors import InvalidParameterError, NotAProbabilityVectorError, ShapeMismatchError
 from theory.strategies import preference_data
 
 H = Fraction(1, 2)

@@ -19,11 +19,12 @@ from theory.methods.dpo import (
     dpo_sampled_loss,
     dpo_weights,
     dpo_win_rate_range,
+    prompt_minimizers,
 )
+from theory.methods.rlhf import rlhf_policy
 from theory.numbers import to_float
 from theory.preferences import bradley_terry_from_strengths, total_order
 from theory.simplex import random_model
-from theory.wro import rlhf_policy
 
 TOL = 1e-8
 half = Fraction(1, 2)
@@ -181,3 +182,31 @@ def test_point_weights_validated_and_kinds():
         S.point([[0]], [[1]])  # a component weight must be positive
     with pytest.raises(ShapeMismatchError):
         S.point([[half, half]], [[]])
+
+
+def test_minimizer_set_is_assembled_from_its_prompts():
+    rng = np.random.default_rng(3)
+    D = random_preference_data(rng, 2, 4, zeros=True, exact=True)
+    ref = np.array([[Fraction(1, 4)] * 4] * 2, dtype=object)
+    S = dpo_minimizers(D, ref, 1)
+    w = dpo_weights(D)
+    for x in range(2):
+        part = prompt_minimizers(w[x], ref[x], Fraction(1), k_inv=1)
+        assert part.exists == S.prompts[x].exists
+        assert part.free.tolist() == S.free[x].tolist()
+        assert np.array_equal(part.rewards, S.rewards[x])
+        assert [c.tolist() for c in part.components] == [c.tolist() for c in S.components[x]]
+    assert S.exists == all(p.exists for p in S.prompts)
+    total = sum(p.min_loss() for p in S.prompts)
+    idx = np.arange(4)
+    assert abs(S.min_loss - total - float(to_float(w)[:, idx, idx].sum()) * np.log(2)) < 1e-12
+
+
+def test_self_pair_of_a_zero_mass_response_counts_log_2():
+    # response 1 has mass 0 and only meets itself: its self-pair still contributes w log 2
+    w = np.array([[[0.25, 0.0, 0.25], [0.0, 0.25, 0.0], [0.25, 0.0, 0.0]]])
+    pi, ref = [[0.5, 0.0, 0.5]], [[Fraction(1, 3)] * 3]
+    expected = 0.5 * np.log(2) + 0.5 * np.log(2)  # two self-pairs, and a tie at equal d
+    assert abs(dpo_loss_from_weights(w, pi, ref) - expected) < 1e-12
+    log_pi = np.array([[np.log(0.5), -np.inf, np.log(0.5)]])
+    assert abs(dpo_loss_from_log_probs(w, log_pi, ref) - expected) < 1e-12

@@ -1,22 +1,22 @@
-"""Tests of theory.dynamics: iterated SFT (replicator), checkpoint paths and selection."""
+"""Tests of theory.dynamics (iterated SFT) and theory.checkpoints (paths, selection)."""
 
 from fractions import Fraction
 
 import numpy as np
 import pytest
 
-from theory.data import PreferenceData, random_preference_data
-from theory.dynamics import (
+from theory.checkpoints import (
     Checkpoints,
     checkpoint_path,
     estimate_win_rates,
-    iterated_sft,
     select_checkpoints,
-    sft_step,
 )
+from theory.data import PreferenceData, random_preference_data
+from theory.dynamics import iterated_sft, sft_step
 from theory.errors import InvalidParameterError, ShapeMismatchError
+from theory.methods.best_of_n import best_of_n
 from theory.methods.dpo import dpo_loss, dpo_loss_from_weights, dpo_weights
-from theory.methods.sft import best_of_n, winner_distribution
+from theory.methods.sft import winner_distribution
 from theory.preferences import bradley_terry_matrix, cyclic, total_order
 from theory.simplex import uniform
 from theory.winrate import win_rate

@@ -1,4 +1,5 @@
-"""Every named error is a TheoryError (hence a ValueError), exported from the package."""
+"""Every named error is a TheoryError (hence a ValueError), exported from ``theory.errors``; the
+base class is also at the top level."""
 
 import inspect
 
@@ -18,7 +19,11 @@ ERRORS = [
 def test_error_is_a_theory_error_and_exported(error):
     assert issubclass(error, theory.TheoryError)
     assert issubclass(error, ValueError)
-    assert getattr(theory, error.__name__) is error
+    assert error.__name__ in errors.__all__ and getattr(theory.errors, error.__name__) is error
+
+
+def test_the_base_class_is_top_level():
+    assert theory.TheoryError is errors.TheoryError and "TheoryError" in theory.__all__
 
 
 def test_catching_the_base_class_catches_boundary_errors():

@@ -1,4 +1,4 @@
-"""Tests of theory.evaluations: the h-win-rate evaluations and the catalog."""
+"""Tests of theory.evaluations and theory.catalog: the h-win-rate evaluations and the catalog."""
 
 from __future__ import annotations
 
@@ -10,23 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from theory.data import PreferenceData, random_preference_data
+from theory.catalog import CATALOG, catalog
+from theory.data import PreferenceData, random_preference_data, winner_loser_distribution
 from theory.errors import (
     InvalidParameterError,
     ShapeMismatchError,
     UndefinedEvaluationError,
     UndefinedWinRateError,
 )
-from theory.evaluations import (
-    CATALOG,
-    WIN_RATE,
-    catalog,
-    h_win_rate_evaluation,
-    piecewise_linear_h,
-    random_increasing_h,
-    step_h,
-)
-from theory.hfuncs import as_h
+from theory.evaluations import WIN_RATE, h_win_rate_evaluation
 from theory.numbers import to_float
 from theory.preferences import bradley_terry_matrix, rock_paper_scissors, total_order
 from theory.simplex import random_model
@@ -183,32 +175,29 @@ def test_errors():
         CATALOG["expected Bradley-Terry reward"](_one(total_order(2), [1, 0]), HALF)
     with pytest.raises(UndefinedEvaluationError, match="K >= 2"):
         CATALOG["Borda score"](_one([[F(1, 2)]], [1]), [1])
-    with pytest.raises(InvalidParameterError):
-        piecewise_linear_h([0, F(1, 2)], [0, 1])
-    with pytest.raises(InvalidParameterError):
-        piecewise_linear_h([0, F(1, 2), 1], [0, 1, 1])
-    with pytest.raises(InvalidParameterError):
-        random_increasing_h(np.random.default_rng(0), "nope")
 
 
-def test_piecewise_linear_h_exact_and_float_agree():
-    h = piecewise_linear_h([0, F(1, 3), 1], [F(-1), F(0), F(2)])
-    assert h.fn(F(2, 3)) == F(1)
-    assert float(h.fn(np.array([2 / 3]))[0]) == pytest.approx(1.0)
-
-
-def test_step_h():
-    assert step_h(F(1, 3)) == 0 and step_h(F(1, 2)) == F(1, 2) and step_h(F(3, 4)) == 1
-    assert step_h(np.array([0.2, 0.5, 0.9])).tolist() == [0.0, 0.5, 1.0]
-
-
-@pytest.mark.parametrize("kind", ["piecewise", "smooth", "unbounded"])
-def test_random_increasing_h_is_strictly_increasing(kind):
-    rng = np.random.default_rng(7)
-    for _ in range(5):
-        h = random_increasing_h(rng, kind)
-        as_h(h)  # probes strict increase on a grid; raises NotIncreasingError otherwise
-        assert h.rational == (kind == "piecewise")
+def test_dpo_loss_is_the_pairwise_formula():
+    """The kernel-based DPO loss equals -sum w log sigmoid(log pi(y_w) - log pi(y_l)) pair by
+    pair (ties y_w = y_l have margin 0, also where pi is 0), and is -inf when a winner has no
+    mass."""
+    rng = np.random.default_rng(11)
+    dpo = CATALOG["DPO loss (negated)"]
+    for _ in range(20):
+        D = random_preference_data(rng, 2, 3, exact=True, symmetric=bool(rng.integers(2)))
+        pi = random_model(rng, 2, 3)
+        w = to_float(winner_loser_distribution(D))
+        by_hand = sum(
+            w[x, i, j] * -math.log1p(math.exp(-(math.log(pi[x, i]) - math.log(pi[x, j]))))
+            for x in range(2)
+            for i in range(3)
+            for j in range(3)
+            if w[x, i, j] > 0
+        )
+        assert dpo(D, pi) == pytest.approx(by_hand, rel=1e-12)
+    tie_only = _one(total_order(2), [1, 0])  # the only pair is (0, 0)
+    assert dpo(tie_only, [0, 1]) == pytest.approx(-math.log(2))
+    assert dpo(_one(total_order(2), HALF), [0, 1]) == -math.inf
 
 
 @given(increasing_h())

@@ -1,4 +1,5 @@
-"""theory.games: maximal lotteries (exact and float) and NLHF's regularized Nash equilibrium.
+"""theory.lottery (maximal lotteries, exact and float) and theory.methods.nlhf (NLHF's regularized
+Nash equilibrium).
 
 Golden cases with hand-derived answers, the defining properties (no response beats the lottery;
 the fixed-point equation), exact versus float, differential tests against nashpy, named errors.
@@ -13,13 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import theory.games as games
 from theory import (
-    InvalidParameterError,
-    NonFiniteInputError,
-    NotAPreferenceMatrixError,
-    NotAProbabilityVectorError,
-    ShapeMismatchError,
     bradley_terry_from_strengths,
     cyclic,
     random_distribution,
@@ -29,12 +24,26 @@ from theory import (
     to_float,
     total_order,
 )
-from theory.games import (
-    maximal_lotteries,
-    maximal_lottery,
+from theory._lottery_exact import (
+    certificate,
+    exact_lottery,
+    exact_simplex,
+    support,
+    verified_certificate,
+)
+from theory.errors import (
+    InvalidParameterError,
+    NonFiniteInputError,
+    NotAPreferenceMatrixError,
+    NotAProbabilityVectorError,
+    ShapeMismatchError,
+)
+from theory.lottery import MaximalLottery, maximal_lottery, maximal_lottery_batch
+from theory.methods.nlhf import (
+    RegularizedNash,
     regularized_exploitability,
     regularized_nash,
-    regularized_nash_stack,
+    regularized_nash_batch,
 )
 from theory.strategies import preference_matrices, simplex_vectors
 
@@ -155,22 +164,20 @@ def test_clones_of_a_cycle():
 def test_exact_lotteries_are_verified_on_random_families(family):
     rng = np.random.default_rng(7)
     Ps = [random_family_matrix(rng, 6, family, exact=True) for _ in range(40)]
-    for P, ml in zip(Ps, maximal_lotteries(np.stack(Ps)), strict=True):
+    for P, ml in zip(Ps, maximal_lottery_batch(np.stack(Ps)), strict=True):
         assert_exact_maximal_lottery(P, ml)
 
 
-def test_exact_simplex_fallback_is_used_when_the_float_guess_is_wrong(monkeypatch):
+def test_exact_simplex_fallback_is_used_when_the_float_guess_is_wrong():
     # a deliberately wrong float guess (a point mass on the loser) must not leak through
-    def bad_guess(P):
-        out = np.zeros(P.shape[:2])
-        out[:, -1] = 1.0
-        return out
-
-    monkeypatch.setattr(games, "_float_lotteries", bad_guess)
+    bad_guess = np.zeros(5)
+    bad_guess[-1] = 1.0
     rng = np.random.default_rng(3)
     for _ in range(10):
         P = random_preference_matrix(rng, 5, exact=True)
-        assert_exact_maximal_lottery(P, maximal_lottery(P))
+        pi, cert = exact_lottery(P, to_float(P), bad_guess)
+        assert cert == certificate(P, pi)
+        assert_exact_maximal_lottery(P, MaximalLottery(pi, *cert, True, support(pi)))
 
 
 def test_exact_simplex_alone_finds_maximal_lotteries():
@@ -179,8 +186,8 @@ def test_exact_simplex_alone_finds_maximal_lotteries():
         P = random_family_matrix(
             rng, 2 + n % 6, ("general", "cyclic", "bradley_terry")[n % 3], exact=True
         )
-        pi = games._exact_simplex(P)
-        assert games._verified(P, pi) is not None
+        pi = exact_simplex(P)
+        assert verified_certificate(P, pi) is not None
 
 
 def test_exact_float_input_and_float_exact_input():
@@ -243,7 +250,7 @@ def test_exact_lottery_property(P):
 def test_stack_equals_singles():
     rng = np.random.default_rng(2)
     Ps = np.stack([random_preference_matrix(rng, 5) for _ in range(12)])
-    stack = maximal_lotteries(Ps)
+    stack = maximal_lottery_batch(Ps)
     for P, ml in zip(Ps, stack, strict=True):
         assert ml.gap <= TOL
         np.testing.assert_allclose(ml.pi, maximal_lottery(P).pi, atol=1e-9)
@@ -375,7 +382,7 @@ def test_regularized_nash_stack_equals_singles():
     rng = np.random.default_rng(6)
     Ps = np.stack([random_preference_matrix(rng, 4) for _ in range(6)])
     refs = np.stack([random_distribution(rng, 4, zeros=m % 2 == 0) for m in range(6)])
-    stack = regularized_nash_stack(Ps, 0.05, refs)
+    stack = regularized_nash_batch(Ps, 0.05, refs)
     for P, ref, eq in zip(Ps, refs, stack, strict=True):
         np.testing.assert_allclose(eq.pi, regularized_nash(P, 0.05, ref).pi, atol=1e-11)
 
@@ -405,7 +412,7 @@ def test_shape_errors():
     with pytest.raises(ShapeMismatchError, match="pi_ref"):
         regularized_nash(rock_paper_scissors(), 1.0, [0.5, 0.5])
     with pytest.raises(ShapeMismatchError, match="pi_ref"):
-        regularized_nash_stack([cyclic(3)] * 2, 1.0, [[1 / 3] * 3])
+        regularized_nash_batch([cyclic(3)] * 2, 1.0, [[1 / 3] * 3])
 
 
 def test_non_finite_input():
@@ -435,7 +442,8 @@ def test_tolerance_must_be_positive():
 
 def _run_check(instances=40):
     from proofs_checks.nlhf_is_wro import check
-    from proofs_checks.registry import CheckContext, claim_rng
+    from proofs_checks.scaffold import CheckContext
+    from proofs_checks.scaffold.registry import claim_rng
 
     return check(CheckContext(instances=instances, seed=0, rng=claim_rng(0, "NLHF-is-WRO")))
 
@@ -447,7 +455,7 @@ def test_nlhf_check_agrees_with_the_real_solvers():
 def test_nlhf_check_detects_a_wrong_maximal_lottery(monkeypatch):
     import proofs_checks.nlhf_is_wro as mod
 
-    real = mod.maximal_lotteries
+    real = mod.maximal_lottery_batch
 
     def uniform_instead(P, *, exact=None):  # uniform is wrong whenever some response beats it
         out = real(P, exact=exact)
@@ -455,7 +463,7 @@ def test_nlhf_check_detects_a_wrong_maximal_lottery(monkeypatch):
         u = np.array([F(1, K)] * K, dtype=object) if out[0].exact else np.full(K, 1.0 / K)
         return [dataclasses.replace(o, pi=u) for o in out]
 
-    monkeypatch.setattr(mod, "maximal_lotteries", uniform_instead)
+    monkeypatch.setattr(mod, "maximal_lottery_batch", uniform_instead)
     result = _run_check()
     assert result.found and "maximal lottery" in result.counterexample["part"]
 
@@ -463,17 +471,17 @@ def test_nlhf_check_detects_a_wrong_maximal_lottery(monkeypatch):
 def test_nlhf_check_detects_a_wrong_regularized_equilibrium(monkeypatch):
     import proofs_checks.nlhf_is_wro as mod
 
-    real = mod.regularized_nash_stack
+    real = mod.regularized_nash_batch
 
     def perturbed(P, beta, pi_ref, **kw):
         out = real(P, beta, pi_ref, **kw)
         bad = []
         for e in out:
             pi = 0.999 * e.pi + 0.001 * np.asarray(pi_ref[len(bad)])
-            bad.append(games.RegularizedNash(pi, e.residual, e.exploitability, e.iterations))
+            bad.append(RegularizedNash(pi, e.residual, e.exploitability, e.iterations))
         return bad
 
-    monkeypatch.setattr(mod, "regularized_nash_stack", perturbed)
+    monkeypatch.setattr(mod, "regularized_nash_batch", perturbed)
     result = _run_check()
     assert result.found and result.counterexample["part"] in ("regularized Nash", "beta -> 0 bound")
 

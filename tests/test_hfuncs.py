@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from theory import InvalidParameterError, NotIncreasingError, apply_h, as_h, register_h
+from theory.errors import InvalidParameterError, NotIncreasingError
+from theory.hfuncs import apply_h, as_h, piecewise_linear_h, random_increasing_h, register_h, step_h
 from theory.strategies import increasing_h
 
 
@@ -51,3 +52,36 @@ def test_random_increasing_h_passes_the_probe(h):
     hf = as_h(h)
     v = apply_h(hf, np.linspace(0, 1, 11))
     assert not np.any(np.isnan(v)) and np.all(np.diff(v) > 0)
+
+
+def test_piecewise_linear_h_exact_and_float_agree():
+    h = piecewise_linear_h([0, Fraction(1, 3), 1], [Fraction(-1), Fraction(0), Fraction(2)])
+    assert h.fn(Fraction(2, 3)) == Fraction(1)
+    assert float(h.fn(np.array([2 / 3]))[0]) == pytest.approx(1.0)
+
+
+def test_step_h():
+    assert (
+        step_h(Fraction(1, 3)) == 0
+        and step_h(Fraction(1, 2)) == Fraction(1, 2)
+        and step_h(Fraction(3, 4)) == 1
+    )
+    assert step_h(np.array([0.2, 0.5, 0.9])).tolist() == [0.0, 0.5, 1.0]
+
+
+@pytest.mark.parametrize("kind", ["piecewise", "smooth", "unbounded"])
+def test_random_increasing_h_is_strictly_increasing(kind):
+    rng = np.random.default_rng(7)
+    for _ in range(5):
+        h = random_increasing_h(rng, kind)
+        as_h(h)  # probes strict increase on a grid; raises NotIncreasingError otherwise
+        assert h.rational == (kind == "piecewise")
+
+
+def test_constructor_errors():
+    with pytest.raises(InvalidParameterError):
+        piecewise_linear_h([0, Fraction(1, 2)], [0, 1])
+    with pytest.raises(InvalidParameterError):
+        piecewise_linear_h([0, Fraction(1, 2), 1], [0, 1, 1])
+    with pytest.raises(InvalidParameterError):
+        random_increasing_h(np.random.default_rng(0), "nope")

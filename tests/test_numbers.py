@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import sympy
 
-from theory import NonFiniteInputError, ShapeMismatchError, as_array, is_exact, to_exact, to_float
-from theory.numbers import common_kind, format_number
+from theory import to_exact, to_float
+from theory.errors import NonFiniteInputError, ShapeMismatchError
+from theory.numbers import as_array, common_kind, format_number, is_exact
 
 
 def test_ints_fractions_and_sympy_rationals_are_exact():
@@ -56,7 +57,7 @@ def test_format_number():
 
 
 def test_a_non_number_is_a_named_error():
-    from theory import NotANumberError
+    from theory.errors import NotANumberError
 
     with pytest.raises(NotANumberError, match="'a'"):
         as_array([0.5, "a"], name="pi")

@@ -6,22 +6,26 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from theory import (
-    FAMILIES,
+    bradley_terry_from_strengths,
+    cyclic,
+    random_family_matrix,
+    rock_paper_scissors,
+    total_order,
+)
+from theory.errors import (
     InvalidParameterError,
     NotAPreferenceMatrixError,
     NotBradleyTerryError,
     ShapeMismatchError,
-    bradley_terry_from_strengths,
+)
+from theory.preferences import (
+    FAMILIES,
     bradley_terry_matrix,
     bradley_terry_rewards,
     bradley_terry_strengths,
     condorcet_winner,
-    cyclic,
     is_bradley_terry,
     is_transitive,
-    random_family_matrix,
-    rock_paper_scissors,
-    total_order,
     validate_preference_matrix,
     validate_preference_stack,
 )

@@ -218,3 +218,22 @@ def test_fractions_survive_in_the_report(monkeypatch, capsys):
     monkeypatch.setattr(cli, "all_claims", lambda: [Claim("WR-basic", "s", "holds", check)])
     assert cli.main(["--no-figures"]) == 1
     assert '"1/3"' in capsys.readouterr().out
+
+
+def test_result_from_a_tally_refuses_to_overwrite_a_statistic():
+    t = Stats(n=2)
+    t.witness.offer((1,), {"x": 1})
+    r = t.result(5, "seen", extra=[1, 2])
+    assert r.found and r.counterexample == {"x": 1} and r.instances == 5
+    assert r.details["n"] == 2 and r.details["extra"] == [1, 2]
+    with pytest.raises(ValueError, match="overwrite"):
+        t.result(5, "seen", n=3)
+
+
+def test_a_figure_that_fails_makes_the_run_invalid_not_a_crash(tmp_path):
+    def figure(result, gallery):
+        raise RuntimeError("no ink")
+
+    claim = Claim("WR-basic", "s", "holds", _claim(False).check, figure)
+    run = run_claim(claim, instances=1, seed=0, figures_dir=tmp_path)
+    assert run.verdict == "invalid" and run.error.startswith("figure: RuntimeError: no ink")

@@ -17,10 +17,14 @@ from theory.search import (
     Instance,
     disagreement_rate,
     exact_log_order,
+    fewest_responses,
     find_disagreement,
+    judge,
     minimize_witness,
     random_instance,
+    restrict,
     round_to_grid,
+    rounded_witness,
     search_witness,
     simplex_grid,
     smallest_witness,
@@ -130,3 +134,36 @@ def test_smallest_witness_is_minimal_over_two_responses():
     assert w is not None and w.certified and w.size[:3] == (2, 1, 3)
     assert smallest_witness(DPO_CONTEST, max_denominator=2) is None
     assert _is_witness(DPO_CONTEST, w)
+
+
+def test_round_to_grid_takes_back_from_the_smallest_remainders():
+    # floors (0, 0, 3) lifted to keep the support give 5 quarters: one is taken back from the
+    # entry with room to spare, never from an entry at its floor of 1/4
+    v = round_to_grid([0.01, 0.01, 0.98], 4)
+    assert v.tolist() == [Fraction(1, 4), Fraction(1, 4), Fraction(1, 2)]
+    assert round_to_grid([0.01, 0.01, 0.98], 4, positive=False).tolist() == [0, 0, 1]
+
+
+def test_minimize_steps_compose():
+    rng = np.random.default_rng(6)
+    inst = random_instance(rng, K=4, M=2, family="general")
+    found = fewest_responses(SFT_CONTEST, inst, rng, tries=300)
+    assert found and all(_is_witness(SFT_CONTEST, w) for w in found)
+    assert len({w.size[0] for w in found}) == 1 and found[0].instance.data.M == 1
+    best = rounded_witness(SFT_CONTEST, found[0], found[0], 8, 60)
+    assert best.size <= found[0].size and _is_witness(SFT_CONTEST, best)
+    sub = restrict(inst, 1, (0, 2))
+    assert sub is not None and sub.data.K == 2 and sub.data.M == 1
+
+
+def test_judge_orients_and_certifies():
+    # the smallest SFT witness (docs/dpo_sft.md): judged in either order, the same witness
+    P = np.array([[half, Fraction(0)], [Fraction(1), half]], dtype=object)
+    inst = Instance(PreferenceData(P=P, mu0=[Fraction(2, 3), Fraction(1, 3)]), [[half, half]])
+    a = np.array([[half, half]], dtype=object)
+    b = np.array([[Fraction(1, 3), Fraction(2, 3)]], dtype=object)
+    w1, w2 = judge(SFT_CONTEST, inst, a, b), judge(SFT_CONTEST, inst, b, a)
+    assert w1 is not None and w2 is not None and w1.certified
+    assert (w1.win_rate_a, w1.win_rate_b) == (Fraction(7, 12), Fraction(2, 3))
+    assert np.array_equal(w1.pi_a, w2.pi_a) and np.array_equal(w1.pi_b, b)
+    assert judge(SFT_CONTEST, inst, a, a) is None  # tied win rates never disagree

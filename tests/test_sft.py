@@ -9,9 +9,8 @@ from hypothesis import strategies as st
 
 from theory.data import PreferenceData, empirical_distribution, sample_dataset
 from theory.errors import InvalidParameterError, ShapeMismatchError
+from theory.methods.best_of_n import best_of_n, best_of_n_win_rate, strict_order_ceiling
 from theory.methods.sft import (
-    best_of_n,
-    best_of_n_win_rate,
     loser_distribution,
     sft_loss,
     sft_sampled_loss,
@@ -19,7 +18,6 @@ from theory.methods.sft import (
     sft_variance_term,
     sft_win_rate,
     sft_win_rate_formula,
-    strict_order_ceiling,
     winner_distribution,
 )
 from theory.numbers import to_float

@@ -5,18 +5,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from theory import (
-    InvalidParameterError,
-    NotAProbabilityVectorError,
-    ShapeMismatchError,
-    kl_divergence,
-    mixture,
-    point_mass,
-    random_distribution,
-    uniform,
-    validate_distribution,
-    validate_model,
-)
+from theory import mixture, point_mass, random_distribution, uniform
+from theory.errors import InvalidParameterError, NotAProbabilityVectorError, ShapeMismatchError
+from theory.simplex import kl_divergence, validate_distribution, validate_model
 from theory.strategies import simplex_vectors
 
 

@@ -6,15 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from theory import (
-    NotAPreferenceMatrixError,
-    NotAProbabilityVectorError,
-    ShapeMismatchError,
-    SupportMismatchError,
-    UndefinedWinRateError,
-    batched_win_rate,
     bradley_terry_from_strengths,
-    bradley_terry_matrix,
-    bradley_terry_rewards,
     cyclic,
     data_win_rate,
     h_win_rate,
@@ -26,7 +18,16 @@ from theory import (
     win_rate,
     win_rate_covariance,
 )
+from theory.errors import (
+    NotAPreferenceMatrixError,
+    NotAProbabilityVectorError,
+    ShapeMismatchError,
+    SupportMismatchError,
+    UndefinedWinRateError,
+)
+from theory.preferences import bradley_terry_matrix, bradley_terry_rewards
 from theory.strategies import models, preference_data, preference_matrices, simplex_vectors
+from theory.winrate import win_rate_batch
 
 H = Fraction(1, 2)
 K = 4
@@ -113,20 +114,20 @@ def test_batched_matches_single():
     Ps = np.stack([bradley_terry_matrix(rng.normal(size=5)) for _ in range(20)])
     pis, qs = rng.dirichlet(np.ones(5), 20), rng.dirichlet(np.ones(5), 20)
     single = [win_rate(P, p, q) for P, p, q in zip(Ps, pis, qs, strict=True)]
-    np.testing.assert_allclose(batched_win_rate(Ps, pis, qs), single, atol=1e-14)
+    np.testing.assert_allclose(win_rate_batch(Ps, pis, qs), single, atol=1e-14)
 
 
 def test_batched_validation_errors():
     P = np.full((2, 3, 3), 0.5)
     good = np.full((2, 3), 1 / 3)
     with pytest.raises(ShapeMismatchError):
-        batched_win_rate(P, good[:1], good)
+        win_rate_batch(P, good[:1], good)
     bad = P.copy()
     bad[1, 0, 2] = 0.9
     with pytest.raises(NotAPreferenceMatrixError, match=r"P\[1\]"):
-        batched_win_rate(bad, good, good)
+        win_rate_batch(bad, good, good)
     with pytest.raises(NotAProbabilityVectorError, match=r"q\[0\]"):
-        batched_win_rate(P, good, good * 2)
+        win_rate_batch(P, good, good * 2)
 
 
 def test_boundary_errors():
@@ -143,7 +144,7 @@ def test_boundary_errors():
 
 @given(preference_data(exact=True), st.data())
 def test_data_win_rate_of_the_data_is_one_half(D, data):
-    from theory import data_anchor
+    from theory.data import data_anchor
 
     assert data_win_rate(D, data_anchor(D)) == H
     pi = data.draw(models(D.M, D.K, exact=True))

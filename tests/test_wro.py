@@ -1,4 +1,5 @@
-"""Tests of theory.wro: objective, closed forms, argmax sets, self-play, infinite scores, RLHF."""
+"""Tests of theory.wro (objective, closed forms, argmax sets, self-play, infinite scores) and of
+theory.methods.rlhf (RLHF as logit-WRO)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from theory.errors import (
     UndefinedWinRateError,
 )
 from theory.hfuncs import HFunction
+from theory.methods.rlhf import rlhf_objective, rlhf_policy
 from theory.preferences import (
     bradley_terry_matrix,
     cyclic,
@@ -27,8 +29,6 @@ from theory.simplex import kl_divergence
 from theory.strategies import preference_matrices, simplex_vectors
 from theory.winrate import h_win_rate, win_rate
 from theory.wro import (
-    rlhf_objective,
-    rlhf_policy,
     wro_objective,
     wro_objective_per_prompt,
     wro_optimum,
@@ -43,9 +43,9 @@ F = Fraction
 
 def test_negative_beta_is_rejected():
     P = rock_paper_scissors()
-    with pytest.raises(InvalidParameterError, match="negative"):
+    with pytest.raises(InvalidParameterError, match=r"expected a finite number >= 0"):
         wro_optimum(P, [F(1, 3)] * 3, beta=-1)
-    with pytest.raises(InvalidParameterError, match="negative"):
+    with pytest.raises(InvalidParameterError, match=r"expected a finite number >= 0"):
         wro_objective(P, [1, 0, 0], [1, 0, 0], beta=F(-1, 2), pi_ref=[F(1, 3)] * 3)
     with pytest.raises(InvalidParameterError):
         wro_optimum(P, [F(1, 3)] * 3, beta=float("nan"))
@@ -114,11 +114,22 @@ def test_closed_form_respects_reference_support():
 
 def test_objective_self_play_and_exactness():
     P = rock_paper_scissors()
-    assert wro_objective(P, [F(1, 2), F(1, 2), 0], "self") == F(1, 2)
-    ref = [0.2, 0.3, 0.5]
-    pi = [0.5, 0.25, 0.25]
-    J = wro_objective(P, pi, "self", 0.5, ref)
-    assert abs(J - (0.5 - 0.5 * kl_divergence(pi, ref))) < TOL
+    # J(pi) = min_q WR(pi; q): against rock, half rock half scissors wins 1/2 * 1/2 + 0 = 1/4
+    assert wro_objective(P, [F(1, 2), F(1, 2), 0], "self") == F(1, 4)
+    assert wro_objective(P, [F(1, 3)] * 3, "self") == F(1, 2)  # the maximal lottery
+    ref = np.array([0.2, 0.3, 0.5])
+    pi = np.array([0.5, 0.25, 0.25])
+    beta = 0.5
+    J = wro_objective(P, pi, "self", beta, ref)
+    Pf = np.array(P, dtype=float)
+
+    def F_game(q):  # F(pi, q) = WR(pi; q) - beta KL(pi || ref) + beta KL(q || ref), written out
+        return pi @ Pf @ q - beta * kl_divergence(pi, ref) + beta * kl_divergence(q, ref)
+
+    best_reply = ref * np.exp(-(Pf.T @ pi) / beta)
+    assert abs(J - F_game(best_reply / best_reply.sum())) < TOL
+    rng = np.random.default_rng(0)
+    assert all(J <= F_game(q) + TOL for q in rng.dirichlet(np.ones(3), size=200))
     # not absolutely continuous w.r.t. pi_ref: -inf
     assert wro_objective(P, [1, 0, 0], [0, 1, 0], 1, [0, 1, 0]) == -np.inf
 
@@ -242,7 +253,7 @@ def _broken_optimum(real):
 def test_claim_checks_detect_a_wrong_solver(module, monkeypatch):
     import importlib
 
-    from proofs_checks.registry import CheckContext
+    from proofs_checks.scaffold import CheckContext
 
     mod = importlib.import_module(f"proofs_checks.{module}")
     monkeypatch.setattr(mod, "wro_optimum", _broken_optimum(mod.wro_optimum))

@@ -3,469 +3,124 @@
 Finite-outcome tabular models (probability vectors over K responses, per prompt), preference
 matrices and preference data distributions, with exact (Fraction) and float win rates, the
 evaluations and axioms of the uniqueness theorem, win rate optimization (RLHF, NLHF), the fixed
-points of DPO and SFT, and simulated training.  See ``docs/notation.md`` for the map from the
-paper's symbols to names in code and ``docs/theory.md`` for the claims that
-``python -m proofs_checks`` verifies.
+points of DPO and SFT, and simulated training.  ``docs/notation.md`` maps the paper's symbols to
+names in code; ``docs/theory.md`` states the claims that ``python -m proofs_checks`` verifies.
 
-Every public name of the modules below is re-exported here, except tolerance constants (read them
-from their module, e.g. ``theory.preferences.PREF_TOL``).  The Hypothesis strategies live in
-:mod:`theory.strategies` (imported on demand: Hypothesis is a test dependency).
+The top level holds the main functions, the ones a first session uses.  Everything else lives in
+a namespace named after its idea:
+
+=========================  ===================================================================
+namespace                  holds
+=========================  ===================================================================
+``theory.numbers``         exact versus float arrays
+``theory.errors``          the named errors (``TheoryError`` and its subclasses)
+``theory.simplex``         probability vectors and models
+``theory.preferences``     preference matrices: families, validation, recognisers
+``theory.data``            preference data distributions, sampled datasets
+``theory.hfuncs``          the h registry and h constructors
+``theory.winrate``         win rates, h-win rates, ``W_q``, the covariance identity
+``theory.evaluations``     evaluations as values; ``theory.catalog``: non-win-rate evaluations
+``theory.axioms``          the two axioms: properties, violation search, the converse
+``theory.bradley_terry``   Bradley-Terry maximum likelihood
+``theory.wro``             WRO objectives and optima
+``theory.lottery``         maximal lotteries
+``theory.methods``         one module per training method: ``rlhf``, ``nlhf``, ``dpo``, ``sft``,
+                           ``best_of_n``
+``theory.zoo``             the method zoo: pairwise losses as data, classified
+``theory.search``          counterexample search (loss versus win rate)
+``theory.dynamics``        iterated SFT; ``theory.checkpoints``: checkpoint selection
+``theory.training``        trainable policies and simulated training
+``theory.experiments``     the optimization-success experiment; ``theory.statistics`` its
+                           statistics
+``theory.kernels``         formulas several modules share (the beta rule, KL rows, DPO loss)
+``theory.plot``            simplex and tournament pictures
+``theory.strategies``      Hypothesis strategies (imported on demand: a test dependency)
+=========================  ===================================================================
+
+Conventions: a leading axis of length ``M`` with prompt weights ``rho`` means prompts; functions
+named ``*_batch`` take a leading axis ``N`` of independent instances.  ``exact=`` means the same
+everywhere: constructors of named objects (``uniform``, ``total_order``...) are exact by default,
+random draws are float by default and exact on request.
+
+The names that were top-level before this layout still resolve (``theory.sft_loss``...) with a
+:class:`DeprecationWarning` naming their namespace, for one release (``theory/_moved.py``).
 """
 
-from .axioms import (
-    AXIOMS,
-    PROPERTIES,
-    AxiomWitness,
-    Case,
-    HRecovery,
-    Property,
-    Side,
-    case_values,
-    check_axioms,
-    find_violation,
-    holds_on,
-    probe_pair,
-    reconstruct_h_win_rate,
-    recover_h,
-    smallest_counterexample,
-    trial,
-)
-from .bradley_terry import (
-    BradleyTerryFit,
-    BradleyTerryStackFit,
-    ComparisonGraph,
-    bradley_terry_gradient,
-    bradley_terry_log_likelihood,
-    comparison_graph,
-    fit_bradley_terry,
-    fit_bradley_terry_data,
-    fit_bradley_terry_stack,
-    mle_exists,
-    strongly_connected_components,
-    winner_loser_counts,
-)
-from .data import (
-    EmpiricalPreferences,
-    PreferenceData,
-    PreferenceDataset,
-    data_anchor,
-    empirical_distribution,
-    random_preference_data,
-    sample_dataset,
-    winner_loser_distribution,
-)
-from .dynamics import (
-    CheckpointChoice,
-    Checkpoints,
-    IteratedSFT,
-    checkpoint_path,
-    estimate_win_rates,
-    iterated_sft,
-    select_checkpoints,
-    sft_step,
-)
-from .errors import (
-    InvalidParameterError,
-    NoMaximumLikelihoodError,
-    NonFiniteInputError,
-    NotANumberError,
-    NotAPreferenceMatrixError,
-    NotAProbabilityVectorError,
-    NotBradleyTerryError,
-    NotIncreasingError,
-    ShapeMismatchError,
-    SupportMismatchError,
-    TheoryError,
-    UndefinedEvaluationError,
-    UndefinedWinRateError,
-)
-from .evaluations import (
-    CATALOG,
-    WIN_RATE,
-    Evaluation,
+import importlib as _importlib
+import warnings as _warnings
+from types import ModuleType as _ModuleType
+from typing import Any as _Any
+
+from . import (
+    axioms,
+    bradley_terry,
     catalog,
-    evaluate,
-    h_win_rate_evaluation,
-    piecewise_linear_h,
-    random_increasing_h,
-    step_h,
+    checkpoints,
+    data,
+    dynamics,
+    errors,
+    evaluations,
+    experiments,
+    hfuncs,
+    kernels,
+    lottery,
+    methods,
+    numbers,
+    plot,
+    preferences,
+    search,
+    simplex,
+    statistics,
+    training,
+    winrate,
+    wro,
+    zoo,
 )
-from .experiments import (
-    EXPLANATIONS,
-    ExperimentGrid,
-    ExperimentResult,
-    Explanation,
-    ObjectiveOptimum,
-    OptSetting,
-    RunRecord,
-    adjusted_r_squared,
-    compare_explanations,
-    default_grid,
-    objective_optimum,
-    opt_success_experiment,
-    r_squared_binned,
-    r_squared_groups,
-    r_squared_linear,
-    random_training_problem,
-    run_experiment,
-    write_experiment_json,
-    write_runs_csv,
-)
-from .games import (
-    MaximalLottery,
-    RegularizedNash,
-    maximal_lotteries,
-    maximal_lottery,
-    regularized_exploitability,
-    regularized_nash,
-    regularized_nash_stack,
-)
-from .hfuncs import (
-    H_REGISTRY,
-    HFunction,
-    apply_h,
-    as_h,
-    register_h,
-)
-from .methods.dpo import (
-    DPOMinimizerSet,
-    WinRateRange,
-    dpo_data_win_rate_range,
-    dpo_implicit_reward,
-    dpo_logit_gradient,
-    dpo_loss,
-    dpo_loss_from_log_probs,
-    dpo_loss_from_weights,
-    dpo_minimizers,
-    dpo_sampled_loss,
-    dpo_weights,
-    dpo_win_rate_range,
-)
-from .methods.sft import (
-    SFTSide,
-    best_of_n,
-    best_of_n_win_rate,
-    loser_distribution,
-    sft_loss,
-    sft_sampled_loss,
-    sft_target,
-    sft_variance_term,
-    sft_win_rate,
-    sft_win_rate_formula,
-    strict_order_ceiling,
-    winner_distribution,
-)
-from .numbers import (
-    as_array,
-    is_exact,
-    to_exact,
-    to_float,
-)
+from ._moved import MOVED as _MOVED
+from .axioms import check_axioms, recover_h
+from .bradley_terry import fit_bradley_terry
+from .data import PreferenceData, sample_dataset
+from .dynamics import iterated_sft
+from .errors import TheoryError
+from .lottery import maximal_lottery
+from .methods.best_of_n import best_of_n
+from .methods.dpo import dpo_loss, dpo_minimizers
+from .methods.nlhf import regularized_nash
+from .methods.rlhf import rlhf_policy
+from .methods.sft import sft_target, sft_win_rate
+from .numbers import to_exact, to_float
 from .preferences import (
-    FAMILIES,
     bradley_terry_from_strengths,
-    bradley_terry_matrix,
-    bradley_terry_rewards,
-    bradley_terry_strengths,
-    condorcet_winner,
     cyclic,
-    is_bradley_terry,
-    is_transitive,
-    random_bradley_terry,
     random_family_matrix,
     random_preference_matrix,
     rock_paper_scissors,
     total_order,
-    validate_preference_matrix,
-    validate_preference_stack,
 )
-from .search import (
-    CONTESTS,
-    DPO_CONTEST,
-    SFT_CONTEST,
-    SFT_DISPREFERRED_CONTEST,
-    Contest,
-    ContestWitness,
-    DisagreementStats,
-    Instance,
-    disagreement_rate,
-    exact_log_order,
-    find_disagreement,
-    minimize_witness,
-    random_instance,
-    round_to_grid,
-    search_witness,
-    simplex_grid,
-    smallest_witness,
-)
-from .simplex import (
-    kl_divergence,
-    mixture,
-    point_mass,
-    random_distribution,
-    random_model,
-    uniform,
-    validate_distribution,
-    validate_model,
-)
-from .training import (
-    SoftmaxPolicy,
-    TrainingObjective,
-    TrainingProblem,
-    TrainingRun,
-    TrainingSettings,
-    expected_direction,
-    initial_parameters,
-    log_linear_policy,
-    make_problem,
-    objective_value,
-    optimization_success,
-    policy_logits,
-    policy_probs,
-    random_features,
-    self_play_payoff,
-    stochastic_gradient,
-    tabular_policy,
-    train,
-)
-from .winrate import (
-    batched_win_rate,
-    data_win_rate,
-    h_win_rate,
-    response_win_rates,
-    win_rate,
-    win_rate_covariance,
-)
-from .wro import (
-    SELF,
-    RLHFPolicy,
-    WROSolution,
-    rlhf_objective,
-    rlhf_policy,
-    wro_objective,
-    wro_objective_per_prompt,
-    wro_optimum,
-    wro_optimum_data,
-    wro_scores,
+from .simplex import mixture, point_mass, random_distribution, random_model, uniform
+from .winrate import data_win_rate, h_win_rate, response_win_rates, win_rate, win_rate_covariance
+from .wro import wro_objective, wro_optimum
+
+#: The public names: the namespaces and the main functions imported above (each listed once).
+__all__ = sorted(
+    name
+    for name, value in dict(globals()).items()
+    if not name.startswith("_")
+    and (isinstance(value, _ModuleType) or getattr(value, "__module__", "").startswith("theory"))
 )
 
-__all__ = [
-    # numbers
-    "as_array",
-    "is_exact",
-    "to_float",
-    "to_exact",
-    # errors
-    "TheoryError",
-    "NotAProbabilityVectorError",
-    "NotAPreferenceMatrixError",
-    "ShapeMismatchError",
-    "NonFiniteInputError",
-    "NotIncreasingError",
-    "UndefinedWinRateError",
-    "InvalidParameterError",
-    "NotBradleyTerryError",
-    "SupportMismatchError",
-    "NoMaximumLikelihoodError",
-    "NotANumberError",
-    "UndefinedEvaluationError",
-    # simplex
-    "validate_distribution",
-    "validate_model",
-    "uniform",
-    "point_mass",
-    "mixture",
-    "kl_divergence",
-    "random_distribution",
-    "random_model",
-    # preferences
-    "FAMILIES",
-    "validate_preference_matrix",
-    "validate_preference_stack",
-    "bradley_terry_matrix",
-    "bradley_terry_from_strengths",
-    "total_order",
-    "cyclic",
-    "rock_paper_scissors",
-    "random_preference_matrix",
-    "random_bradley_terry",
-    "random_family_matrix",
-    "is_bradley_terry",
-    "bradley_terry_strengths",
-    "bradley_terry_rewards",
-    "is_transitive",
-    "condorcet_winner",
-    # data
-    "PreferenceData",
-    "PreferenceDataset",
-    "EmpiricalPreferences",
-    "data_anchor",
-    "winner_loser_distribution",
-    "sample_dataset",
-    "empirical_distribution",
-    "random_preference_data",
-    # hfuncs
-    "HFunction",
-    "H_REGISTRY",
-    "as_h",
-    "register_h",
-    "apply_h",
-    # winrate
-    "win_rate",
-    "h_win_rate",
-    "response_win_rates",
-    "win_rate_covariance",
-    "data_win_rate",
-    "batched_win_rate",
-    # evaluations
-    "Evaluation",
-    "h_win_rate_evaluation",
-    "WIN_RATE",
-    "CATALOG",
-    "catalog",
-    "random_increasing_h",
-    "piecewise_linear_h",
-    "step_h",
-    "evaluate",
-    # axioms
-    "Side",
-    "Case",
-    "AxiomWitness",
-    "Property",
-    "PROPERTIES",
-    "AXIOMS",
-    "case_values",
-    "holds_on",
-    "trial",
-    "find_violation",
-    "check_axioms",
-    "smallest_counterexample",
-    "probe_pair",
-    "recover_h",
-    "HRecovery",
-    "reconstruct_h_win_rate",
-    # bradley_terry
-    "ComparisonGraph",
-    "BradleyTerryFit",
-    "BradleyTerryStackFit",
-    "comparison_graph",
-    "strongly_connected_components",
-    "mle_exists",
-    "bradley_terry_log_likelihood",
-    "bradley_terry_gradient",
-    "fit_bradley_terry",
-    "fit_bradley_terry_stack",
-    "fit_bradley_terry_data",
-    "winner_loser_counts",
-    # games
-    "MaximalLottery",
-    "RegularizedNash",
-    "maximal_lottery",
-    "maximal_lotteries",
-    "regularized_nash",
-    "regularized_nash_stack",
-    "regularized_exploitability",
-    # wro
-    "SELF",
-    "WROSolution",
-    "RLHFPolicy",
-    "wro_scores",
-    "wro_objective",
-    "wro_objective_per_prompt",
-    "wro_optimum",
-    "wro_optimum_data",
-    "rlhf_objective",
-    "rlhf_policy",
-    # methods.sft
-    "SFTSide",
-    "sft_target",
-    "winner_distribution",
-    "loser_distribution",
-    "sft_loss",
-    "sft_sampled_loss",
-    "sft_win_rate",
-    "sft_win_rate_formula",
-    "sft_variance_term",
-    "best_of_n",
-    "best_of_n_win_rate",
-    "strict_order_ceiling",
-    # methods.dpo
-    "DPOMinimizerSet",
-    "WinRateRange",
-    "dpo_weights",
-    "dpo_loss",
-    "dpo_loss_from_weights",
-    "dpo_loss_from_log_probs",
-    "dpo_sampled_loss",
-    "dpo_implicit_reward",
-    "dpo_logit_gradient",
-    "dpo_minimizers",
-    "dpo_win_rate_range",
-    "dpo_data_win_rate_range",
-    # search
-    "Instance",
-    "Contest",
-    "ContestWitness",
-    "DisagreementStats",
-    "DPO_CONTEST",
-    "SFT_CONTEST",
-    "SFT_DISPREFERRED_CONTEST",
-    "CONTESTS",
-    "random_instance",
-    "find_disagreement",
-    "minimize_witness",
-    "search_witness",
-    "smallest_witness",
-    "disagreement_rate",
-    "exact_log_order",
-    "round_to_grid",
-    "simplex_grid",
-    # dynamics
-    "sft_step",
-    "iterated_sft",
-    "IteratedSFT",
-    "Checkpoints",
-    "checkpoint_path",
-    "select_checkpoints",
-    "estimate_win_rates",
-    "CheckpointChoice",
-    # training
-    "SoftmaxPolicy",
-    "tabular_policy",
-    "log_linear_policy",
-    "random_features",
-    "policy_logits",
-    "policy_probs",
-    "initial_parameters",
-    "TrainingObjective",
-    "TrainingProblem",
-    "make_problem",
-    "TrainingSettings",
-    "TrainingRun",
-    "objective_value",
-    "self_play_payoff",
-    "expected_direction",
-    "stochastic_gradient",
-    "train",
-    "optimization_success",
-    # experiments
-    "ObjectiveOptimum",
-    "objective_optimum",
-    "OptSetting",
-    "ExperimentGrid",
-    "default_grid",
-    "RunRecord",
-    "random_training_problem",
-    "run_experiment",
-    "ExperimentResult",
-    "opt_success_experiment",
-    "r_squared_linear",
-    "r_squared_groups",
-    "r_squared_binned",
-    "adjusted_r_squared",
-    "EXPLANATIONS",
-    "Explanation",
-    "compare_explanations",
-    "write_runs_csv",
-    "write_experiment_json",
-]
+
+def __getattr__(name: str) -> _Any:
+    """An old top-level name: warn, and return it from its namespace."""
+    try:
+        module, new = _MOVED[name]
+    except KeyError:
+        raise AttributeError(f"module 'theory' has no attribute {name!r}") from None
+    renamed = f" (renamed {new})" if new != name else ""
+    _warnings.warn(
+        f"theory.{name} moved to {module}.{new}{renamed}; the top-level name will be removed in "
+        "the next release",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return getattr(_importlib.import_module(module), new)

@@ -17,13 +17,20 @@ weakly connected component; the maximiser exists iff every weakly connected comp
 strongly connected.  Otherwise some group of responses (a source of the condensation) wins every
 comparison it has with the rest of its component, and ``L`` keeps increasing as that group's
 rewards go to ``+inf`` (:func:`comparison_graph` gives the direction).  Deterministic labels
-consistent with an order are the typical case (THEORY.md, DPO).
+consistent with an order are the typical case (docs/theory.md, DPO).
 
 The fit is a damped Newton method with a Cholesky solve of the (grounded) Hessian; its
-certificate is ``gradient_norm = max_i |g_i|`` at the returned rewards; on convergence each
-``|g_i|`` is at most :data:`GRAD_TOL` times response ``i``'s total comparison weight.  Rewards
-are normalised to mean zero on each weakly connected component and are 0 for responses in no
-comparison.
+certificate is ``gradient_norm = max_i |g_i|`` at the returned rewards.  The gradient is
+evaluated as ``g_i = sum_j w[i, j] p_ji - w[j, i] p_ij`` (``p_ij = sigmoid(r_i - r_j)``, never
+``1 - p``), and the fit stops only when every ``|g_i|`` is at most :data:`GRAD_TOL` times
+``sum_j w[i, j] p_ji + w[j, i] p_ij`` (relative to the terms it balances, hence also at most
+``GRAD_TOL`` times response ``i``'s total comparison weight); when that rule is not met within
+``max_iter`` steps (odds beyond about ``1e300``, where float64 cannot resolve the win
+probabilities), :class:`BradleyTerryPrecisionError` is raised instead of an unconverged
+answer (also when ``max_iter`` is too small).  The Newton step is capped at
+:data:`MAX_STEP` and the Hessian grounded at its best-connected response (so rarely compared
+responses keep full relative accuracy).  Rewards are normalised to mean zero on each weakly
+connected component and are 0 for responses in no comparison.
 Rewards are irrational in general, so the fit is in floats; exact inputs are converted.
 """
 
@@ -43,7 +50,12 @@ from .data import (
     PreferenceDataset,
     winner_loser_distribution,
 )
-from .errors import InvalidParameterError, NoMaximumLikelihoodError, ShapeMismatchError
+from .errors import (
+    BradleyTerryPrecisionError,
+    InvalidParameterError,
+    NoMaximumLikelihoodError,
+    ShapeMismatchError,
+)
 from .numbers import as_array, to_float
 
 __all__ = [
@@ -51,22 +63,30 @@ __all__ = [
     "MAX_ITER",
     "ComparisonGraph",
     "BradleyTerryFit",
-    "BradleyTerryStackFit",
+    "BradleyTerryBatchFit",
     "comparison_graph",
     "strongly_connected_components",
     "mle_exists",
     "bradley_terry_log_likelihood",
     "bradley_terry_gradient",
     "fit_bradley_terry",
-    "fit_bradley_terry_stack",
+    "fit_bradley_terry_batch",
     "fit_bradley_terry_data",
     "winner_loser_counts",
 ]
 
-#: Convergence: stop when ``|g_i| <= GRAD_TOL * sum_j (w[i, j] + w[j, i])`` for every response
-#: (each response's gradient is small relative to its own comparison weight, so rarely compared
-#: responses are fitted as accurately as common ones).
+#: Convergence: stop when ``|g_i| <= GRAD_TOL * sum_j (w[i, j] p_ji + w[j, i] p_ij)`` for every
+#: response: each gradient is small relative to the observed-loss and expected-loss terms it
+#: balances (so rarely compared responses and extreme odds, where those terms are tiny, are
+#: fitted to full relative accuracy; this also implies ``|g_i| <= GRAD_TOL`` times the response's
+#: comparison weight).
 GRAD_TOL = 1e-12
+#: Convergence also needs the last Newton step below ``STEP_TOL * (1 + max |r|)`` (rewards of
+#: weakly coupled groups are fixed by small terms; the step measures their remaining error).
+STEP_TOL = 1e-10
+#: Largest max-norm of a Newton step on the rewards (a change of odds by e^MAX_STEP): steps of a
+#: nearly singular Hessian are shortened to it, then backtracked as usual.
+MAX_STEP = 20.0
 #: Newton iterations allowed per component before giving up (the certificate then says how far).
 MAX_ITER = 200
 #: Backtracking halvings allowed in one Newton line search.
@@ -239,9 +259,7 @@ def bradley_terry_log_likelihood(w: Any, r: Any) -> float:
     -1.386294
     """
     w_arr = _validate_weights(w)
-    r_arr = to_float(as_array(r, name="r"))
-    if r_arr.shape != (w_arr.shape[0],):
-        raise ShapeMismatchError(f"r has shape {r_arr.shape}, expected ({w_arr.shape[0]},)")
+    r_arr = _validate_rewards(r, w_arr.shape[0])
     W = w_arr.copy()
     np.fill_diagonal(W, 0.0)
     return float(np.sum(W * log_expit(r_arr[:, None] - r_arr[None, :])))
@@ -255,10 +273,18 @@ def bradley_terry_gradient(w: Any, r: Any) -> np.ndarray:
     [1.0, -1.0]
     """
     w_arr = _validate_weights(w)
-    r_arr = to_float(as_array(r, name="r"))
+    r_arr = _validate_rewards(r, w_arr.shape[0])
     W = w_arr.copy()
     np.fill_diagonal(W, 0.0)
     return _gradient(W[None], r_arr[None])[0]
+
+
+def _validate_rewards(r: Any, K: int) -> np.ndarray:
+    """``r`` as a finite float array of shape ``(K,)``."""
+    r_arr = to_float(as_array(r, name="r"))
+    if r_arr.shape != (K,):
+        raise ShapeMismatchError(f"r has shape {r_arr.shape}, expected ({K},) to match w")
+    return r_arr
 
 
 #: Below this reward range ``sigmoid(r_i - r_j)`` is computed as ``s_i / (s_i + s_j)`` with
@@ -277,102 +303,237 @@ def _pairwise_sigmoid(r: np.ndarray) -> np.ndarray:
 
 
 def _gradient(W: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """Batched gradient: ``W`` ``(N, k, k)`` zero diagonal, ``r`` ``(N, k)``."""
+    """Batched gradient: ``W`` ``(N, k, k)`` zero diagonal, ``r`` ``(N, k)``, as
+    ``g_i = sum_j w[i, j] p_ji - w[j, i] p_ij`` (no cancellation of ``1 - p`` near 1)."""
     p = expit(r[:, :, None] - r[:, None, :])
-    N = W + np.swapaxes(W, 1, 2)
-    return W.sum(axis=2) - np.einsum("nij,nij->ni", N, p)
+    return _terms(W, p)[0]
+
+
+def _terms(W: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(g, scale)`` with ``g_i = sum_j w[i, j] p_ji - w[j, i] p_ij`` (observed minus expected
+    wins, written without ``1 - p``) and ``scale_i = sum_j w[i, j] p_ji + w[j, i] p_ij`` (the
+    size of the terms whose balance ``g_i`` is: the float resolution of ``g_i``)."""
+    Wt = np.swapaxes(W, 1, 2)
+    pt = np.swapaxes(p, 1, 2)
+    a = np.einsum("nij,nij->ni", W, pt)
+    b = np.einsum("nij,nij->ni", Wt, p)
+    return a - b, a + b
 
 
 # ---------------------------------------------------------------------------------------------
 # Newton's method (batched over instances of one size; every instance strongly connected)
 
 
-def _newton(W: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Maximise ``L`` for each of ``N`` strongly connected instances ``W`` ``(N, k, k)`` (zero
-    diagonal).  Returns ``(r (N, k) mean zero, gradient norms (N,), iterations)``.
+@dataclass(frozen=True)
+class _Likelihood:
+    """The log-likelihood ``L`` of ``N`` instances ``W`` ``(N, k, k)``: the comparison weights
+    ``NW = W + W^T`` and the wins ``W 1``, with ``L``, its gradient and the Newton Hessian."""
 
-    Damped Newton: the full step is taken when it halves the gradient's max-norm (the usual case,
-    quadratic convergence); otherwise the step is halved until the Armijo condition on ``L``
-    holds, so ``L`` never decreases on a rejected-full-step iteration.  For a single instance a
-    step with the previous Cholesky factor is tried first (kept when it shrinks the gradient by
-    :data:`CHORD_RATIO`), which saves factorisations near the optimum."""
-    n_inst, k, _ = W.shape
-    NW = W + np.swapaxes(W, 1, 2)
-    wins = W.sum(axis=2)
-    thresh = tol * NW.sum(axis=2)  # per response: tol times its total comparison weight
-    r = np.zeros((n_inst, k))
+    W: np.ndarray
+    NW: np.ndarray
+    wins: np.ndarray
 
-    def grad(rr: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        p = _pairwise_sigmoid(rr)
-        return wins[idx] - np.einsum("nij,nij->ni", NW[idx], p), p
+    @classmethod
+    def of(cls, W: np.ndarray) -> _Likelihood:
+        return cls(W, W + np.swapaxes(W, 1, 2), W.sum(axis=2))
 
-    def loglik(rr: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        return np.einsum("nij,nij->n", W[idx], log_expit(rr[:, :, None] - rr[:, None, :]))
+    def grad(self, r: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The gradient of ``L`` at ``r`` for the instances ``idx``, and the sigmoids ``p``."""
+        p = _pairwise_sigmoid(r)
+        return _terms(self.W[idx], p)[0], p
 
-    all_idx = np.arange(n_inst)
-    g, p = grad(r, all_idx)
-    it = 0
-    chord = None  # the last Cholesky factor (single-instance solves only)
-    while True:
-        gnorm = np.abs(g).max(axis=1)
-        active = np.any(np.abs(g) > thresh, axis=1)
-        if not active.any() or it >= max_iter:
-            break
-        it += 1
-        idx = np.flatnonzero(active)
-        if chord is not None:
-            # one instance: first try the step with the previous factorisation (a chord step,
-            # O(k^2)); keep it when it shrinks the gradient by CHORD_RATIO, else refactor
-            d = scipy.linalg.cho_solve(chord, g[0], check_finite=False)[None]
-            g_new, p_new = grad(r + d, all_idx)
-            if np.abs(g_new).max() <= CHORD_RATIO * gnorm[0]:
-                r, g, p = r + d, g_new, p_new
-                continue
-        pa = p[idx]
-        H = NW[idx] * pa
-        H *= 1.0 - pa  # the weights (w_ij + w_ji) p_ij p_ji, symmetric
+    def loglik(self, r: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return np.einsum("nij,nij->n", self.W[idx], log_expit(r[:, :, None] - r[:, None, :]))
+
+    def grounded_hessian(self, p: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """``-Hessian + c e_a e_a^T``: the Laplacian with weights ``(w_ij + w_ji) p_ij p_ji``,
+        grounded at the response ``a`` of largest degree ``c`` so it is positive definite (the
+        graph is connected).  Because ``sum(g) = 0``, the solution of
+        ``(L + c e_a e_a^T) d = g`` has ``d_a = 0`` and ``L d = g``: a Newton step.  Grounding one
+        node (not ``c 1 1^T``) leaves the rows of rarely compared responses unpolluted, so their
+        steps keep full relative accuracy."""
+        H = self.NW[idx] * p
+        H *= np.swapaxes(p, 1, 2)  # the weights (w_ij + w_ji) p_ij p_ji, symmetric
         np.negative(H, out=H)
         diag = -H.sum(axis=2)
         np.einsum("nii->ni", H)[...] = diag
-        # ground the Laplacian: add c 11^T (c = mean degree) so it is positive definite; the
-        # solution of (L + c 11^T) d = g is the mean-zero Newton step because sum(g) = 0.
-        H += diag.mean(axis=1)[:, None, None]
-        ga = g[idx]
-        if len(idx) == 1:
-            try:
-                cf = scipy.linalg.cho_factor(H[0], check_finite=False, overwrite_a=True)
-                d = scipy.linalg.cho_solve(cf, ga[0], check_finite=False)[None]
-                chord = cf
-            except np.linalg.LinAlgError:  # pragma: no cover - numerically singular
-                d = np.linalg.lstsq(H[0], ga[0], rcond=None)[0][None]
-        else:
-            d = np.linalg.solve(H, ga[:, :, None])[:, :, 0]
-        r_old = r[idx]
-        g_new, p_new = grad(r_old + d, idx)
-        ok = np.abs(g_new).max(axis=1) <= 0.5 * gnorm[idx]
-        r[idx[ok]] = r_old[ok] + d[ok]
-        g[idx[ok]], p[idx[ok]] = g_new[ok], p_new[ok]
-        bad = np.flatnonzero(~ok)
-        if len(bad):
-            # backtracking on L (Armijo) for the instances whose full step did not help enough
-            ib = idx[bad]
-            rb, db = r_old[bad], d[bad]
-            ll0 = loglik(rb, ib)
-            slope = np.einsum("ni,ni->n", ga[bad], db)
-            t = np.ones(len(bad))
-            pending = np.ones(len(bad), dtype=bool)
-            for _ in range(MAX_HALVINGS):
-                sub = np.flatnonzero(pending)
-                cand = rb[sub] + t[sub, None] * db[sub]
-                accept = loglik(cand, ib[sub]) >= ll0[sub] + ARMIJO * t[sub] * slope[sub]
-                r[ib[sub[accept]]] = cand[accept]
-                pending[sub[accept]] = False
-                if not pending.any():
-                    break
-                t[pending] /= 2
-            g[ib], p[ib] = grad(r[ib], ib)
+        a = np.argmax(diag, axis=1)
+        rows = np.arange(len(a))
+        H[rows, a, a] += diag[rows, a]
+        return H
+
+
+def _start(W: np.ndarray) -> np.ndarray:
+    """The starting rewards ``(N, k)``: on an instance where every pair is compared both ways,
+    the least-squares fit of ``r_i - r_j = log(w[i, j] / w[j, i])``, i.e.
+    ``r_i = mean_j log(w[i, j] / w[j, i])`` (the MLE itself for ``K = 2`` and for exact
+    Bradley-Terry weights, so extreme odds need no long walk from 0); else 0."""
+    k = W.shape[1]
+    off = ~np.eye(k, dtype=bool)
+    complete = np.all((W > 0) | ~off, axis=(1, 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lr = np.where(off & complete[:, None, None], np.log(W) - np.log(np.swapaxes(W, 1, 2)), 0.0)
+        r = lr.sum(axis=2) / k
+    return np.where(np.isfinite(r), r, 0.0)
+
+
+def _newton(W: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Maximise ``L`` for each of ``N`` strongly connected instances ``W`` ``(N, k, k)`` (zero
+    diagonal).  Returns ``(r (N, k) mean zero, gradient norms (N,), iterations)``; raises
+    :class:`BradleyTerryPrecisionError` when some instance misses the stopping rule
+    (``|g_i| <= tol * scale_i``, see :func:`_terms`, and a last Newton step below
+    :data:`STEP_TOL` relative to the rewards) after ``max_iter`` steps.
+
+    Damped Newton: the full step is taken when it halves the gradient's max-norm (the usual case,
+    quadratic convergence); otherwise the step is halved until the Armijo condition on ``L``
+    holds (:func:`_backtrack`), so ``L`` never decreases on a rejected-full-step iteration.  For
+    a single instance a step with the previous Cholesky factor is tried first (kept when it
+    shrinks the gradient by :data:`CHORD_RATIO`), which saves factorisations near the optimum."""
+    n_inst, k, _ = W.shape
+    f = _Likelihood.of(W)
+    r = _start(W)
+    all_idx = np.arange(n_inst)
+    g, p = f.grad(r, all_idx)
+    it = 0
+    chord = None  # the last Cholesky factor (single-instance solves only)
+    step = np.full(n_inst, np.inf)  # max-norm of each instance's last Newton step
+    while True:
+        gnorm = np.abs(g).max(axis=1)
+        # relative rule: each |g_i| small against the terms it balances (never looser than
+        # tol times the response's comparison weight, which bounds scale_i), and the last
+        # Newton step (the distance to the optimum, also along weakly coupled groups) small
+        active = np.any(np.abs(g) > tol * _terms(W, p)[1], axis=1)
+        active |= step > STEP_TOL * (1.0 + np.abs(r).max(axis=1))
+        if not active.any():
+            break
+        if it >= max_iter:
+            _raise_not_converged(W, r, g, p, active, tol, max_iter)
+        it += 1
+        idx = np.flatnonzero(active)
+        if chord is not None and n_inst == 1:
+            # one instance (never in a batch: the factor belongs to the instance it was made
+            # for): first try the step with the previous factorisation (a chord step, O(k^2))
+            chorded = _chord_step(f, chord, r, g, gnorm[0], all_idx)
+            if chorded is not None:
+                r, g, p, step[0] = chorded
+                continue
+        chord = _damped_newton_step(f, r, g, p, gnorm, idx, step, chord)
     r -= r.mean(axis=1, keepdims=True)
     return r, np.abs(g).max(axis=1), it
+
+
+def _chord_step(
+    f: _Likelihood, chord: Any, r: np.ndarray, g: np.ndarray, gnorm: float, all_idx: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
+    """The step with the previous Cholesky factor ``chord`` (one instance): ``(r, g, p, step)``
+    after it when it is no longer than :data:`MAX_STEP`, shrinks the gradient's max-norm by
+    :data:`CHORD_RATIO` and does not lower ``L`` (beyond rounding), else None.  (A step judged
+    by the gradient alone can saturate a response: its gradient shrinks while ``L`` falls, and
+    Newton then stalls where the Hessian vanishes.)"""
+    d = scipy.linalg.cho_solve(chord, g[0], check_finite=False)[None]
+    length = float(np.abs(d).max())
+    if not length <= MAX_STEP:
+        return None
+    g_new, p_new = f.grad(r + d, all_idx)
+    if not np.abs(g_new).max() <= CHORD_RATIO * gnorm:
+        return None
+    ll_old, ll_new = f.loglik(r, all_idx), f.loglik(r + d, all_idx)
+    if np.all(ll_new >= ll_old - 1e-13 * (1.0 + np.abs(ll_old))):
+        return r + d, g_new, p_new, length
+    return None
+
+
+def _damped_newton_step(
+    f: _Likelihood,
+    r: np.ndarray,
+    g: np.ndarray,
+    p: np.ndarray,
+    gnorm: np.ndarray,
+    idx: np.ndarray,
+    step: np.ndarray,
+    chord: Any,
+) -> Any:
+    """One damped Newton step of the active instances ``idx``, updating ``r``, ``g``, ``p`` and
+    ``step`` in place; returns the new Cholesky factor.  The full step (its length capped at
+    :data:`MAX_STEP`) is kept when it halves the gradient without lowering ``L`` beyond rounding
+    (a saturated response can shrink its gradient while ``L`` gets worse); otherwise the step is
+    halved until the Armijo condition holds (:func:`_backtrack`)."""
+    ga = g[idx]
+    d, chord = _newton_step(f.grounded_hessian(p[idx], idx), ga, chord)
+    step[idx] = np.abs(d).max(axis=1)
+    # a nearly singular Hessian (saturated responses) gives huge steps: cap their length
+    d *= np.minimum(1.0, MAX_STEP / np.maximum(step[idx], 1e-300))[:, None]
+    r_old = r[idx]
+    g_new, p_new = f.grad(r_old + d, idx)
+    ll_old, ll_new = f.loglik(r_old, idx), f.loglik(r_old + d, idx)
+    ok = (np.abs(g_new).max(axis=1) <= 0.5 * gnorm[idx]) & (
+        ll_new >= ll_old - 1e-13 * (1.0 + np.abs(ll_old))
+    )
+    r[idx[ok]] = r_old[ok] + d[ok]
+    g[idx[ok]], p[idx[ok]] = g_new[ok], p_new[ok]
+    bad = np.flatnonzero(~ok)
+    if len(bad):
+        ib = idx[bad]
+        _backtrack(f, r, ib, r_old[bad], d[bad], ga[bad])
+        g[ib], p[ib] = f.grad(r[ib], ib)
+    return chord
+
+
+def _raise_not_converged(
+    W: np.ndarray,
+    r: np.ndarray,
+    g: np.ndarray,
+    p: np.ndarray,
+    active: np.ndarray,
+    tol: float,
+    max_iter: int,
+) -> None:
+    n = int(np.flatnonzero(active)[0])
+    scale = _terms(W[n : n + 1], p[n : n + 1])[1][0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(scale > 0, np.abs(g[n]) / scale, np.inf)
+    i = int(np.argmax(rel))
+    pos = W[n][W[n] > 0]
+    with np.errstate(over="ignore"):
+        span = pos.max() / pos.min()
+    raise BradleyTerryPrecisionError(
+        f"the Bradley-Terry fit did not converge in max_iter = {max_iter} Newton steps: response "
+        f"{i} has |gradient| = {abs(g[n, i]):.3g}, {rel[i]:.3g} of the terms it balances "
+        f"(stopping rule: <= tol = {tol:g}); the weights span {span:.3g}:1, and "
+        "float64 cannot resolve win probabilities below about 1e-300 (odds beyond 1e300)"
+    )
+
+
+def _newton_step(H: np.ndarray, ga: np.ndarray, chord: Any) -> tuple[np.ndarray, Any]:
+    """The Newton steps ``H d = g`` ``(n, k)``; one instance by Cholesky (its factor is returned
+    as the next chord), several by a batched solve (the chord is kept)."""
+    if len(H) > 1:
+        return np.linalg.solve(H, ga[:, :, None])[:, :, 0], chord
+    try:
+        cf = scipy.linalg.cho_factor(H[0], check_finite=False, overwrite_a=True)
+        return scipy.linalg.cho_solve(cf, ga[0], check_finite=False)[None], cf
+    except np.linalg.LinAlgError:  # pragma: no cover - numerically singular
+        return np.linalg.lstsq(H[0], ga[0], rcond=None)[0][None], chord
+
+
+def _backtrack(
+    f: _Likelihood, r: np.ndarray, ib: np.ndarray, rb: np.ndarray, db: np.ndarray, gb: np.ndarray
+) -> None:
+    """Armijo backtracking on ``L`` from ``rb`` along ``db`` for the instances ``ib`` whose full
+    step did not shrink the gradient enough; accepted points are written into ``r``."""
+    ll0 = f.loglik(rb, ib)
+    slope = np.einsum("ni,ni->n", gb, db)
+    t = np.ones(len(ib))
+    pending = np.ones(len(ib), dtype=bool)
+    for _ in range(MAX_HALVINGS):
+        sub = np.flatnonzero(pending)
+        cand = rb[sub] + t[sub, None] * db[sub]
+        accept = f.loglik(cand, ib[sub]) >= ll0[sub] + ARMIJO * t[sub] * slope[sub]
+        r[ib[sub[accept]]] = cand[accept]
+        pending[sub[accept]] = False
+        if not pending.any():
+            break
+        t[pending] /= 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -450,7 +611,7 @@ def fit_bradley_terry(
     ignored).  Converges when ``|g_i| <= tol * sum_j (w[i, j] + w[j, i])`` for every response.
     Raises :class:`~theory.errors.NoMaximumLikelihoodError` (naming a dominating group, with the
     graph and a divergence direction attached) when the MLE does not exist.  Implements the
-    Bradley-Terry fit of RLHF (THEORY.md).
+    Bradley-Terry fit of RLHF (docs/theory.md).
 
     >>> fit = fit_bradley_terry([[0, 2], [1, 0]])       # 2 wins to 1: r_0 - r_1 = log 2
     >>> round(float(fit.rewards[0] - fit.rewards[1]), 9), fit.gradient_norm < 1e-11
@@ -461,7 +622,7 @@ def fit_bradley_terry(
 
 
 @dataclass(frozen=True)
-class BradleyTerryStackFit:
+class BradleyTerryBatchFit:
     """Per-prompt Bradley-Terry fits of an ``(M, K, K)`` stack (tabular rewards per prompt).
 
     ``rewards`` ``(M, K)``; ``fits``: one :class:`BradleyTerryFit` per prompt (``None`` for a prompt
@@ -475,9 +636,9 @@ class BradleyTerryStackFit:
     iterations: int
 
 
-def fit_bradley_terry_stack(
+def fit_bradley_terry_batch(
     w: Any, *, tol: float = GRAD_TOL, max_iter: int = MAX_ITER
-) -> BradleyTerryStackFit:
+) -> BradleyTerryBatchFit:
     """:func:`fit_bradley_terry` on each prompt of ``w`` ``(M, K, K)``; prompts whose compared
     responses all beat each other with positive weight (the usual population case, also under
     partial support) are solved together by a batched Newton method, grouped by their number of
@@ -487,7 +648,7 @@ def fit_bradley_terry_stack(
     :class:`~theory.errors.NoMaximumLikelihoodError` naming the first prompt whose MLE does not
     exist.
 
-    >>> fit = fit_bradley_terry_stack([[[0, 1], [1, 0]], [[0, 3], [1, 0]]])
+    >>> fit = fit_bradley_terry_batch([[[0, 1], [1, 0]], [[0, 3], [1, 0]]])
     >>> np.round(fit.rewards, 6).tolist()
     [[0.0, 0.0], [0.549306, -0.549306]]
     """
@@ -532,7 +693,7 @@ def fit_bradley_terry_stack(
         fits[x] = fit
         iterations = max(iterations, fit.iterations)
     gnorm = max((f.gradient_norm for f in fits if f is not None), default=0.0)
-    return BradleyTerryStackFit(
+    return BradleyTerryBatchFit(
         rewards=rewards, fits=tuple(fits), gradient_norm=gnorm, iterations=iterations
     )
 
@@ -550,7 +711,7 @@ def fit_bradley_terry_data(
     *,
     tol: float = GRAD_TOL,
     max_iter: int = MAX_ITER,
-) -> BradleyTerryStackFit:
+) -> BradleyTerryBatchFit:
     """The Bradley-Terry reward of RLHF, fitted per prompt by maximum likelihood from
 
     * a :class:`~theory.data.PreferenceData` (population: ``w = winner_loser_distribution``,
@@ -580,4 +741,4 @@ def fit_bradley_terry_data(
             f"source of type {type(source).__name__} is not PreferenceData, PreferenceDataset or "
             "EmpiricalPreferences"
         )
-    return fit_bradley_terry_stack(w, tol=tol, max_iter=max_iter)
+    return fit_bradley_terry_batch(w, tol=tol, max_iter=max_iter)

@@ -1,6 +1,6 @@
 """The preference data distribution ``D = (rho, mu0, mu1, P)`` and finite datasets drawn from it.
 
-Sampling (THEORY.md, Setting): ``x ~ rho``, ``y0 ~ mu0(.|x)``, ``y1 ~ mu1(.|x)`` independently,
+Sampling (docs/theory.md, Setting): ``x ~ rho``, ``y0 ~ mu0(.|x)``, ``y1 ~ mu1(.|x)`` independently,
 label ``l ~ Bernoulli(P_x[y1, y0])`` (``l = 1`` means ``y1`` was preferred).  Usually
 ``mu0 = mu1 = mu``; the general case is supported throughout.
 

@@ -21,6 +21,11 @@ __all__ = [
     "NoMaximumLikelihoodError",
     "NotANumberError",
     "UndefinedEvaluationError",
+    "BradleyTerryPrecisionError",
+    "Float64RangeError",
+    "NotAMarginLossError",
+    "NonFiniteLossError",
+    "NaNLossError",
 ]
 
 
@@ -85,3 +90,29 @@ class NoMaximumLikelihoodError(TheoryError):
 class UndefinedEvaluationError(TheoryError):
     """An evaluation has no defined value on this input (a log of 0/0, a Bradley-Terry fit that
     does not exist, a model putting mass where the evaluation's reward is undefined)."""
+
+
+class BradleyTerryPrecisionError(TheoryError):
+    """The Bradley-Terry MLE exists but the fit did not meet its stopping rule within
+    ``max_iter`` Newton steps: float64 cannot resolve the gradient at these weights (odds beyond
+    about ``1e300``: the win probabilities underflow) or ``max_iter`` is too small.  The message
+    names the instance, the response and the relative gradient reached."""
+
+
+class Float64RangeError(TheoryError):
+    """The answer is a finite number beyond float64's range (``|x| > 1.8e308``), e.g.
+    ``beta KL`` or ``beta log pi_ref(top)`` with ``beta = 10**400``: raised instead of a
+    silent ``inf``."""
+
+
+class NotAMarginLossError(TheoryError):
+    """A user's loss is not a function of the margin ``z`` alone (another free symbol, a callable
+    that needs other arguments, returns the wrong shape or different values on the same ``z``)."""
+
+
+class NonFiniteLossError(NonFiniteInputError):
+    """A user's loss is infinite at some real margin ``z`` (a loss must be finite on the reals)."""
+
+
+class NaNLossError(NotANumberError):
+    """A user's loss returns NaN at some real margin ``z``."""

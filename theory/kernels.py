@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import log_expit
+from scipy.special import log_expit, rel_entr
 
 from .errors import InvalidParameterError, NonFiniteInputError, NotANumberError
 from .numbers import Number, as_array, format_number, is_exact
@@ -71,14 +71,7 @@ def kl_rows(pi: np.ndarray, pi_ref: np.ndarray) -> np.ndarray:
     >>> kl_rows(np.array([[0.5, 0.5], [1.0, 0.0]]), np.array([[0.5, 0.5], [0.5, 0.5]])).round(4)
     array([0.    , 0.6931])
     """
-    p = np.asarray(pi, dtype=float)
-    r = np.asarray(pi_ref, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(
-            p > 0, p * (np.log(np.where(p > 0, p, 1.0)) - np.log(np.where(r > 0, r, 1.0))), 0.0
-        )
-    out = np.asarray(terms.sum(axis=-1), dtype=float)
-    return np.where(np.any((p > 0) & (r == 0), axis=-1), np.inf, out)
+    return np.sum(rel_entr(np.asarray(pi, dtype=float), np.asarray(pi_ref, dtype=float)), axis=-1)
 
 
 def kl_rows_from_logs(logpi: np.ndarray, logref: np.ndarray) -> np.ndarray:
@@ -98,7 +91,9 @@ def dpo_pair_loss(w: np.ndarray, d: np.ndarray, beta: float) -> np.ndarray:
     ``j`` at prompt ``x``, see :func:`theory.methods.dpo.dpo_weights`); ``d`` holds the implicit
     rewards ``d_x(y) = log pi_x(y) - log pi_ref,x(y)``, shape ``(M, K)`` for one model or
     ``(N, M, K)`` for ``N`` models at once.  Pairs with zero weight contribute nothing (also
-    where ``d`` is infinite there).  Returns a 0-d array for one model and ``(N,)`` for many.
+    where ``d`` is infinite there); a self-pair ``i = j`` has margin 0 by definition, so it
+    contributes ``w log 2`` even where ``d`` is infinite.  Returns a 0-d array for one model and
+    ``(N,)`` for many.
 
     >>> w = np.array([[[0.0, 1.0], [0.0, 0.0]]])
     >>> float(dpo_pair_loss(w, np.array([[0.0, 0.0]]), 1.0))   # log 2
@@ -108,5 +103,6 @@ def dpo_pair_loss(w: np.ndarray, d: np.ndarray, beta: float) -> np.ndarray:
     d = np.asarray(d, dtype=float)
     with np.errstate(invalid="ignore"):
         margin = beta * (d[..., :, None] - d[..., None, :])
+        margin = np.where(np.eye(d.shape[-1], dtype=bool), 0.0, margin)
         terms = np.where(w > 0, w * log_expit(np.where(w > 0, margin, 0.0)), 0.0)
     return -np.sum(terms, axis=(-3, -2, -1))

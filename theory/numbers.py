@@ -15,13 +15,20 @@ formulas are written once and serve both kinds.
 
 from __future__ import annotations
 
+import math
 import numbers as _stdlib_numbers
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from .errors import NonFiniteInputError, NotANumberError, ShapeMismatchError
+from .errors import (
+    InvalidParameterError,
+    NonFiniteInputError,
+    NotANumberError,
+    ShapeMismatchError,
+    UndefinedEvaluationError,
+)
 
 __all__ = [
     "Number",
@@ -104,7 +111,8 @@ def as_array(x: Any, *, name: str = "array", exact: bool | None = None) -> np.nd
         else:
             flat = [_read_entry(v, name) for v in raw.ravel()]
             if any(isinstance(v, float) for v in flat):
-                arr = np.array([float(v) for v in flat], dtype=np.float64).reshape(raw.shape)
+                arr = np.array([_float_of(v, name) for v in flat], dtype=np.float64)
+                arr = arr.reshape(raw.shape)
             else:
                 arr = np.array(flat, dtype=object).reshape(raw.shape)
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
@@ -117,6 +125,22 @@ def as_array(x: Any, *, name: str = "array", exact: bool | None = None) -> np.nd
     return arr
 
 
+def _float_of(v: Any, name: str) -> float:
+    """``float(v)``, or a named error: an exact number beyond float64's range
+    (:class:`~theory.errors.NonFiniteInputError`), something that is not a number
+    (:class:`~theory.errors.NotANumberError`)."""
+    try:
+        return float(v)
+    except OverflowError:
+        raise NonFiniteInputError(
+            f"{name} holds {format_number(v)!s:.60}, beyond the float64 range (|x| < 1.8e308); "
+            "keep the computation exact"
+        ) from None
+    except (TypeError, ValueError):
+        what = f"{v!r} (type {type(v).__name__})"
+        raise NotANumberError(f"{name} holds {what}, not a number") from None
+
+
 def _fraction_array(a: np.ndarray) -> np.ndarray:
     return np.array([Fraction(int(v)) for v in a.ravel()], dtype=object).reshape(a.shape)
 
@@ -126,23 +150,34 @@ def half_of(a: np.ndarray) -> Fraction | float:
     return Fraction(1, 2) if is_exact(a) else 0.5
 
 
-def is_exact(a: np.ndarray) -> bool:
-    """True when ``a`` is an exact (object, Fraction) array."""
+def is_exact(a: Any) -> bool:
+    """True when ``a`` is an exact (object, Fraction) array; anything else is first read by
+    :func:`as_array` (so ``[1, Fraction(1, 2)]`` is exact and ``[0.5]`` is not)."""
+    if not isinstance(a, np.ndarray):
+        a = as_array(a)
     return a.dtype == object
 
 
-def common_kind(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+def common_kind(*arrays: Any) -> tuple[np.ndarray, ...]:
     """Return the arrays converted to one kind: exact if all are exact, float otherwise."""
+    arrays = tuple(a if isinstance(a, np.ndarray) else as_array(a) for a in arrays)
     if all(is_exact(a) for a in arrays):
         return arrays
     return tuple(to_float(a) for a in arrays)
 
 
 def to_float(a: Any) -> np.ndarray:
-    """A float64 copy of an exact or float array."""
+    """A float64 copy of an exact or float array.
+
+    Raises :class:`~theory.errors.NonFiniteInputError` for an exact entry beyond float64's
+    range and :class:`~theory.errors.NotANumberError` for an entry that is not a number.
+    """
     a = np.asarray(a)
     if a.dtype == object:
-        return np.array([float(v) for v in a.ravel()], dtype=np.float64).reshape(a.shape)
+        flat = [_float_of(v, "array") for v in a.ravel()]
+        return np.array(flat, dtype=np.float64).reshape(a.shape)
+    if a.dtype.kind not in "fiub":
+        raise NotANumberError(f"an array of {a.dtype} cannot be read as float64 numbers")
     return np.asarray(a, dtype=np.float64)
 
 
@@ -152,10 +187,23 @@ def to_exact(a: Any, *, max_denominator: int | None = None) -> np.ndarray:
     With ``max_denominator`` each float is replaced by the closest fraction with a denominator at
     most that large (useful to turn ``0.1`` into ``1/10``).
     """
-    a = np.asarray(a)
+    if max_denominator is not None and (
+        isinstance(max_denominator, bool)
+        or not isinstance(max_denominator, int | np.integer)
+        or max_denominator < 1
+    ):
+        raise InvalidParameterError(
+            f"max_denominator = {max_denominator!r}, expected an integer >= 1"
+        )
+    try:
+        a = np.asarray(a) if isinstance(a, np.ndarray) else np.asarray(a, dtype=object)
+    except ValueError as exc:  # ragged nested sequences
+        raise ShapeMismatchError(f"array is ragged: {exc}") from None
     vals = []
     for v in a.ravel():
-        f = _entry_to_fraction(v)
+        f = _read_entry(v, "array")
+        if isinstance(f, float) and not math.isfinite(f):
+            raise NonFiniteInputError(f"array holds {f}, which has no exact value")
         f = Fraction(f) if isinstance(f, float) else f
         if max_denominator is not None:
             f = f.limit_denominator(max_denominator)
@@ -164,10 +212,24 @@ def to_exact(a: Any, *, max_denominator: int | None = None) -> np.ndarray:
 
 
 def scalar(v: Any, exact: bool) -> Number:
-    """A 0-d result as a Fraction (exact) or a float."""
+    """A 0-d result as a Fraction (exact) or a float (``+-inf`` allowed).
+
+    Raises :class:`~theory.errors.UndefinedEvaluationError` for NaN (never returned quietly) and
+    :class:`~theory.errors.NotANumberError` for a value that is not an exact number when
+    ``exact`` (a float is not silently turned into a Fraction).
+    """
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        v = v.item()
     if exact:
-        return v if isinstance(v, Fraction) else Fraction(v)
-    return float(v)
+        if isinstance(v, Fraction):
+            return v
+        if isinstance(v, int | np.integer) and not isinstance(v, bool):
+            return Fraction(int(v))
+        raise NotANumberError(f"{v!r} (type {type(v).__name__}) is not an exact number")
+    out = _float_of(v, "result")
+    if math.isnan(out):
+        raise UndefinedEvaluationError("the result is NaN: the quantity is undefined here")
+    return out
 
 
 def format_number(v: Any) -> str | float | list:

@@ -1,4 +1,4 @@
-"""Preference matrices: validation, the families of THEORY.md, and recognisers.
+"""Preference matrices: validation, the families of docs/theory.md, and recognisers.
 
 A preference matrix over K responses is a ``(K, K)`` array with ``P[i, j]`` the probability that
 response ``i`` is preferred to ``j``, entries in ``[0, 1]`` and ``P + P^T = 1`` (so the diagonal is
@@ -8,6 +8,7 @@ matrices must satisfy the identity exactly; float ones to within :data:`PREF_TOL
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -22,6 +23,7 @@ from .errors import (
 )
 from .numbers import as_array, format_number, half_of, is_exact, to_float
 from .simplex import check_K as _check_K
+from .simplex import check_rng
 
 __all__ = [
     "PREF_TOL",
@@ -113,18 +115,26 @@ def bradley_terry_matrix(r: Any) -> np.ndarray:
 
     (Named ``..._matrix`` because ``theory.bradley_terry`` is the module that fits rewards.)
 
-    The lower triangle is set to ``1 - upper`` so ``P + P^T = 1`` holds to the last bit.
+    Of each pair the smaller probability is computed (accurate however small) and the larger set
+    to ``1 - smaller``, so ``P + P^T = 1`` holds to the last bit.
 
     >>> bradley_terry_matrix([0.0, 0.0])
     array([[0.5, 0.5],
            [0.5, 0.5]])
     """
     r_arr = to_float(as_array(r, name="r"))
-    if r_arr.ndim != 1:
-        raise ShapeMismatchError(f"r has shape {r_arr.shape}, expected (K,)")
-    P = expit(r_arr[:, None] - r_arr[None, :])
+    if r_arr.ndim != 1 or r_arr.shape[0] == 0:
+        raise ShapeMismatchError(f"r has shape {r_arr.shape}, expected (K,) with K >= 1")
+    with np.errstate(over="ignore", invalid="ignore"):  # r near +-1e308: differences overflow
+        diff = r_arr[:, None] - r_arr[None, :]
+    P = expit(diff)  # expit(+-inf) = 1, 0: the right limits
     iu = np.triu_indices(len(r_arr), 1)
-    P[(iu[1], iu[0])] = 1.0 - P[iu]
+    il = (iu[1], iu[0])
+    # keep the smaller probability of each pair as computed (accurate down to 1e-308) and set
+    # the larger to 1 - smaller, so P + P^T = 1 holds to the last bit
+    upper_small = P[iu] <= P[il]
+    P[il] = np.where(upper_small, 1.0 - P[iu], P[il])
+    P[iu] = np.where(upper_small, P[iu], 1.0 - P[il])
     np.fill_diagonal(P, 0.5)
     return P
 
@@ -132,17 +142,20 @@ def bradley_terry_matrix(r: Any) -> np.ndarray:
 def bradley_terry_from_strengths(s: Any) -> np.ndarray:
     """The Bradley-Terry matrix ``P[i, j] = s_i / (s_i + s_j)`` of positive strengths ``s``.
 
-    Exact for rational strengths (``s_i = exp(r_i)``).
+    Exact for rational strengths (``s_i = exp(r_i)``); float strengths go through
+    :func:`bradley_terry_matrix` of ``log s`` (no overflow or underflow for any positive float).
 
     >>> bradley_terry_from_strengths([1, 2])[0, 1]
     Fraction(1, 3)
     """
     s_arr = as_array(s, name="s")
-    if s_arr.ndim != 1:
-        raise ShapeMismatchError(f"s has shape {s_arr.shape}, expected (K,)")
+    if s_arr.ndim != 1 or s_arr.shape[0] == 0:
+        raise ShapeMismatchError(f"s has shape {s_arr.shape}, expected (K,) with K >= 1")
     if np.any(s_arr <= 0):
         i = int(np.argwhere(s_arr <= 0)[0][0])
         raise InvalidParameterError(f"s[{i}] = {format_number(s_arr[i])}, expected > 0")
+    if not is_exact(s_arr):  # in logs: s_i + s_j cannot overflow, s_i / s_j cannot underflow
+        return bradley_terry_matrix(np.log(s_arr))
     return s_arr[:, None] / (s_arr[:, None] + s_arr[None, :])
 
 
@@ -159,12 +172,21 @@ def _zero_half_matrix(K: int, exact: bool) -> np.ndarray:
 def total_order(K: int, ranking: Any = None, *, exact: bool = True) -> np.ndarray:
     """The deterministic total order: ``P[a, b] = 1`` when ``a`` precedes ``b`` in ``ranking``.
 
-    ``ranking`` lists the responses best first (default ``0, 1, ..., K-1``).
+    ``ranking`` lists the response *indices* best first (default ``0, 1, ..., K-1``): it is not
+    a score per response (:func:`theory.methods.best_of_n.best_of_n` takes rewards, indexed by
+    response, higher is better; the default order here is the rewards ``[K-1, ..., 1, 0]``).
 
     >>> total_order(3)[0, 2], total_order(3)[2, 0]
     (Fraction(1, 1), Fraction(0, 1))
     """
     _check_K(K)
+    if ranking is not None and (
+        isinstance(ranking, str)
+        or not all(
+            isinstance(v, int | np.integer) and not isinstance(v, bool) for v in list(ranking)
+        )
+    ):
+        raise InvalidParameterError(f"ranking {ranking!r} must list integer response indices")
     order = list(range(K)) if ranking is None else [int(v) for v in ranking]
     if sorted(order) != list(range(K)):
         raise InvalidParameterError(f"ranking {order} is not a permutation of 0..{K - 1}")
@@ -224,6 +246,7 @@ def random_preference_matrix(
     ``k`` uniform in ``0..denominator`` (so deterministic and tied pairs occur).
     """
     _check_K(K)
+    check_rng(rng)
     P = _zero_half_matrix(K, exact)
     iu = np.triu_indices(K, 1)
     if exact:
@@ -244,6 +267,7 @@ def random_bradley_terry(
     """A random Bradley-Terry matrix: rewards ``N(0, scale^2)`` (float) or integer strengths in
     ``1..10`` (exact)."""
     _check_K(K)
+    check_rng(rng)
     if exact:
         return bradley_terry_from_strengths([int(v) for v in rng.integers(1, 11, size=K)])
     return bradley_terry_matrix(rng.normal(0.0, scale, size=K))
@@ -257,6 +281,7 @@ def random_family_matrix(
     ``total_order`` draws a random ranking; ``cyclic`` draws a random relabelling of the cyclic
     tournament (``K >= 3``; for ``K = 2`` it falls back to a total order).
     """
+    check_rng(rng)
     if family == "bradley_terry":
         return random_bradley_terry(rng, K, exact=exact)
     if family == "total_order":
@@ -323,9 +348,25 @@ def bradley_terry_rewards(P: Any) -> np.ndarray:
     Rewards are defined up to an additive constant; this picks the one with ``mean(r) = 0``.
     Raises :class:`~theory.errors.NotBradleyTerryError` when ``P`` is not Bradley-Terry.
     """
-    s = to_float(bradley_terry_strengths(P))
-    r = np.log(s)
+    P_arr = validate_preference_matrix(P)
+    bradley_terry_strengths(P_arr)  # raises NotBradleyTerryError
+    # r_i - r_0 = log(P[i, 0] / P[0, i]), taken in logs so that odds beyond float range
+    # (exact P with odds 10^400) stay finite
+    r = np.array([_log_ratio(P_arr[i, 0], P_arr[0, i]) for i in range(P_arr.shape[0])])
     return r - r.mean()
+
+
+def _log_ratio(a: Any, b: Any) -> float:
+    """``log(a / b)`` for positive numbers, exact ones taken through their integer numerators
+    and denominators (``math.log`` of an integer never overflows).
+
+    >>> _log_ratio(Fraction(1), Fraction(1, 10**400)) > 921
+    True
+    """
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        q = a / b
+        return math.log(q.numerator) - math.log(q.denominator)
+    return math.log(float(a)) - math.log(float(b))
 
 
 def is_transitive(P: Any) -> bool:

@@ -2,7 +2,7 @@
 
 A *distribution* over K responses is a vector ``p`` of shape ``(K,)`` with ``p >= 0`` and
 ``sum(p) = 1``.  A *model* ``pi`` assigns one distribution per prompt: an ``(M, K)`` row-stochastic
-array (THEORY.md, Setting).  Exact arrays must sum to exactly 1; float arrays to within
+array (docs/theory.md, Setting).  Exact arrays must sum to exactly 1; float arrays to within
 :data:`SUM_TOL`.
 """
 
@@ -80,8 +80,10 @@ def validate_model(pi: Any, *, name: str = "pi", K: int | None = None) -> np.nda
     a = as_array(pi, name=name)
     if a.ndim == 1:
         a = a[None, :]
-    if a.ndim != 2 or a.shape[1] == 0:
-        raise ShapeMismatchError(f"{name} has shape {a.shape}, expected (M, K) or (K,)")
+    if a.ndim != 2 or a.shape[1] == 0 or a.shape[0] == 0:
+        raise ShapeMismatchError(
+            f"{name} has shape {a.shape}, expected (M, K) or (K,) with M, K >= 1"
+        )
     if K is not None and a.shape[1] != K:
         raise ShapeMismatchError(f"{name} has {a.shape[1]} responses, expected K = {K}")
     _check_rows(a, name)
@@ -107,8 +109,8 @@ def point_mass(K: int, i: int, *, exact: bool = True) -> np.ndarray:
     [Fraction(0, 1), Fraction(1, 1), Fraction(0, 1)]
     """
     check_K(K)
-    if not 0 <= i < K:
-        raise InvalidParameterError(f"response index {i} is outside 0..{K - 1}")
+    if isinstance(i, bool) or not isinstance(i, int | np.integer) or not 0 <= i < K:
+        raise InvalidParameterError(f"response index {i!r} is not an integer in 0..{K - 1}")
     out = np.array([Fraction(0)] * K, dtype=object) if exact else np.zeros(K)
     out[i] = Fraction(1) if exact else 1.0
     return out
@@ -168,6 +170,11 @@ def random_distribution(
     ``K - 1`` entries is set to zero (the support is never empty).
     """
     check_K(K, minimum=1)
+    check_rng(rng)
+    if isinstance(denominator, bool) or not isinstance(denominator, int | np.integer):
+        raise InvalidParameterError(f"denominator = {denominator!r}, expected an integer >= 1")
+    if denominator < 1:
+        raise InvalidParameterError(f"denominator = {denominator!r}, expected an integer >= 1")
     w: np.ndarray = rng.integers(1, denominator + 1, size=K) if exact else rng.dirichlet(np.ones(K))
     if zeros and K > 1:
         n_zero = int(rng.integers(0, K))
@@ -181,8 +188,16 @@ def random_distribution(
 
 def check_K(K: int, minimum: int = 1) -> None:
     """Raise :class:`~theory.errors.InvalidParameterError` unless ``K`` is an integer >= minimum."""
-    if not isinstance(K, int | np.integer) or K < minimum:
+    if isinstance(K, bool | np.bool_) or not isinstance(K, int | np.integer) or K < minimum:
         raise InvalidParameterError(f"K = {K!r}, expected an integer >= {minimum}")
+
+
+def check_rng(rng: Any) -> None:
+    """Raise :class:`~theory.errors.InvalidParameterError` unless ``rng`` is a numpy Generator."""
+    if not isinstance(rng, np.random.Generator):
+        raise InvalidParameterError(
+            f"rng is {rng!r}, expected a numpy.random.Generator (numpy.random.default_rng(seed))"
+        )
 
 
 def random_model(
@@ -196,6 +211,7 @@ def random_model(
 ) -> np.ndarray:
     """A random ``(M, K)`` model: one :func:`random_distribution` per prompt."""
     check_K(M)
+    check_rng(rng)
     return np.stack(
         [
             random_distribution(rng, K, zeros=zeros, exact=exact, denominator=denominator)

@@ -55,7 +55,7 @@ from .kernels import check_beta, dpo_pair_loss, kl_rows_from_logs
 from .methods.dpo import dpo_loss
 from .methods.sft import sft_loss
 from .numbers import to_float
-from .wro import wro_objective
+from .wro import self_play_values, wro_objective
 
 __all__ = [
     "SoftmaxPolicy",
@@ -322,9 +322,9 @@ class TrainingProblem:
 
 def _bt_fit(w: np.ndarray) -> np.ndarray:
     """Bradley-Terry rewards ``(M, K)`` fitted by maximum likelihood to ``w``, per prompt."""
-    from .bradley_terry import fit_bradley_terry_stack
+    from .bradley_terry import fit_bradley_terry_batch
 
-    return np.asarray(fit_bradley_terry_stack(w).rewards, dtype=np.float64)
+    return np.asarray(fit_bradley_terry_batch(w).rewards, dtype=np.float64)
 
 
 def make_problem(data: PreferenceData, pi_ref: Any) -> TrainingProblem:
@@ -355,6 +355,8 @@ def make_problem(data: PreferenceData, pi_ref: Any) -> TrainingProblem:
 def self_play_objective(P: Any, pi: Any, beta: float, pi_ref: Any, rho: Any) -> np.ndarray:
     """The self-play objective ``J(pi) = min_q F(pi, q)``, for one model or many at once.
 
+    The rho-weighted sum of :func:`theory.wro.self_play_values` (the one definition, shared with
+    ``wro_objective(P, pi, "self", ...)``).
     ``F(pi, q) = sum_x rho_x [pi_x^T P_x q_x - beta KL(pi_x || pi_ref,x) + beta KL(q_x ||
     pi_ref,x)]`` is the regularized symmetric game of self-play WRO (NLHF, ``h = identity``;
     docs/theory.md, "WRO objective", self-play).  The inner minimum is attained at
@@ -379,19 +381,10 @@ def self_play_objective(P: Any, pi: Any, beta: float, pi_ref: Any, rho: Any) -> 
     >>> float(self_play_objective(P, [[1.0, 0.0, 0.0]], 0.0, ref, [1.0]))   # paper loses to rock
     0.0
     """
-    beta = float(check_beta(beta))
-    pi = np.asarray(pi, dtype=np.float64)
-    logref = np.log(np.asarray(pi_ref, dtype=np.float64))
-    v = np.einsum("xij,...xi->...xj", np.asarray(P, dtype=np.float64), pi)  # (P_x^T pi_x)(y')
-    if beta == 0:
-        inner = v.min(axis=-1)
-    else:
-        a = logref - v / beta
-        m = a.max(axis=-1)
-        inner = -beta * (m + np.log(np.exp(a - m[..., None]).sum(axis=-1)))
-        logpi = np.log(np.maximum(pi, np.finfo(float).tiny))
-        inner = inner - beta * kl_rows_from_logs(logpi, logref)
-    return np.asarray(inner @ np.asarray(rho, dtype=np.float64))
+    values = self_play_values(
+        np.asarray(P, dtype=np.float64), np.asarray(pi, dtype=np.float64), check_beta(beta), pi_ref
+    )
+    return np.asarray(np.asarray(values, dtype=np.float64) @ np.asarray(rho, dtype=np.float64))
 
 
 def self_play_payoff(

@@ -1,7 +1,7 @@
 """Win rates, h-win rates, response-level win rates and the covariance identity.
 
 For one prompt with preference matrix ``P`` (``K x K``) and distributions ``pi``, ``q`` over K
-responses (THEORY.md, Definitions):
+responses (docs/theory.md, Definitions):
 
 * win rate ``WR(pi; q) = pi^T P q``;
 * response win rate ``W_q(y) = (P q)[y]``;
@@ -24,6 +24,7 @@ import numpy as np
 from ._validate import prepare_models
 from .data import PreferenceData, data_anchor
 from .errors import (
+    InvalidParameterError,
     NonFiniteInputError,
     NotAPreferenceMatrixError,
     NotAProbabilityVectorError,
@@ -32,7 +33,7 @@ from .errors import (
     UndefinedWinRateError,
 )
 from .hfuncs import HFunction, apply_h, as_h
-from .numbers import Number, format_number, is_exact, scalar
+from .numbers import Number, as_array, format_number, is_exact, scalar, to_float
 from .preferences import PREF_TOL
 from .simplex import SUM_TOL, validate_model
 
@@ -42,7 +43,7 @@ __all__ = [
     "response_win_rates",
     "win_rate_covariance",
     "data_win_rate",
-    "batched_win_rate",
+    "win_rate_batch",
 ]
 
 HLike = str | HFunction | Callable[[Any], Any]
@@ -60,7 +61,7 @@ def win_rate(P: Any, pi: Any, q: Any, rho: Any = None) -> Number:
 
     ``P`` is ``(K, K)`` with ``pi``, ``q`` of shape ``(K,)`` (one prompt), or ``(M, K, K)`` with
     ``(M, K)`` models and prompt weights ``rho`` (default uniform).  Ties count half.  Exact
-    (Fraction) when every input is exact.  Implements the win-rate definition of THEORY.md.
+    (Fraction) when every input is exact.  Implements the win-rate definition of docs/theory.md.
 
     >>> from theory.preferences import rock_paper_scissors
     >>> win_rate(rock_paper_scissors(), [1, 0, 0], [Fraction(1, 2), Fraction(1, 2), 0])
@@ -129,7 +130,7 @@ def h_win_rate(P: Any, pi: Any, q: Any, h: HLike = "identity", rho: Any = None) 
 def win_rate_covariance(P: Any, pi: Any, q: Any, rho: Any = None) -> Number:
     """``sum_x rho_x Cov_{y~q_x}(pi_x(y) / q_x(y), W_q(x, y))``, computed from its definition.
 
-    The covariance identity of THEORY.md says this equals ``WR(pi; q) - 1/2``.  Requires
+    The covariance identity of docs/theory.md says this equals ``WR(pi; q) - 1/2``.  Requires
     ``pi << q`` (``pi`` puts no mass where ``q`` has none), else raises
     :class:`~theory.errors.SupportMismatchError`.
 
@@ -160,36 +161,63 @@ def win_rate_covariance(P: Any, pi: Any, q: Any, rho: Any = None) -> Number:
 def data_win_rate(data: PreferenceData, pi: Any, h: HLike = "identity") -> Number:
     """The h-win rate of ``pi`` against the data: ``WR_h(pi; (mu0 + mu1) / 2)`` under ``rho``.
 
-    This is the evaluation the uniqueness theorem singles out (THEORY.md); see
+    This is the evaluation the uniqueness theorem singles out (docs/theory.md); see
     :func:`theory.data.data_anchor` for the anchor when ``mu0 != mu1``.
     """
+    if not isinstance(data, PreferenceData):
+        raise InvalidParameterError(
+            f"data is a {type(data).__name__}, expected a PreferenceData (theory.data)"
+        )
     pi_arr = validate_model(pi, name="pi", K=data.K)
     return h_win_rate(data.P, pi_arr, data_anchor(data), h, data.rho)
 
 
-def batched_win_rate(P: Any, pi: Any, q: Any, *, validate: bool = True) -> np.ndarray:
+def win_rate_batch(P: Any, pi: Any, q: Any, *, validate: bool = True) -> np.ndarray:
     """Float win rates of ``N`` independent instances at once: ``out[n] = pi[n]^T P[n] q[n]``.
 
     ``P`` is ``(N, K, K)``, ``pi`` and ``q`` are ``(N, K)``; returns float64 ``(N,)``.  With
     ``validate=True`` every matrix and vector is checked (vectorised) first; ``validate=False``
-    trusts the caller (the inner loop of a check that built valid instances itself).
+    trusts the caller's values (the inner loop of a check that built valid instances itself) but
+    still checks the types and shapes (:class:`~theory.errors.ShapeMismatchError`,
+    :class:`~theory.errors.NotANumberError` for None, strings, complex numbers or generators).
 
     >>> from theory.preferences import total_order
-    >>> batched_win_rate(np.stack([total_order(2, exact=False)] * 2),
+    >>> win_rate_batch(np.stack([total_order(2, exact=False)] * 2),
     ...                  np.array([[1.0, 0.0], [0.0, 1.0]]), np.full((2, 2), 0.5))
     array([0.75, 0.25])
     """
-    P_arr = np.asarray(P, dtype=np.float64)
-    pi_arr = np.asarray(pi, dtype=np.float64)
-    q_arr = np.asarray(q, dtype=np.float64)
+    if not isinstance(validate, bool):
+        raise InvalidParameterError(f"validate = {validate!r}, expected True or False")
+    P_arr, pi_arr, q_arr = (_float_batch(a, name) for a, name in ((P, "P"), (pi, "pi"), (q, "q")))
+    _check_batch_shapes(P_arr, pi_arr, q_arr)
     if validate:
         _validate_batch(P_arr, pi_arr, q_arr)
     Pq = np.matmul(P_arr, q_arr[:, :, None])[:, :, 0]
     return np.einsum("nk,nk->n", pi_arr, Pq)
 
 
-#: Instances validated per block in :func:`batched_win_rate` (cache-sized temporaries).
+#: Instances validated per block in :func:`win_rate_batch` (cache-sized temporaries).
 _BATCH_CHUNK = 256
+
+
+def _float_batch(a: Any, name: str) -> np.ndarray:
+    """A batch argument as a float64 array: a float or integer numpy array directly, anything
+    else through :func:`theory.numbers.as_array` (named errors for None, strings, complex
+    numbers, generators and ragged input)."""
+    if isinstance(a, np.ndarray) and a.dtype.kind in "fiu":
+        return np.asarray(a, dtype=np.float64)
+    return to_float(as_array(a, name=name))
+
+
+def _check_batch_shapes(P: np.ndarray, pi: np.ndarray, q: np.ndarray) -> None:
+    """``P`` is ``(N, K, K)`` with ``K >= 1`` and ``pi``, ``q`` are ``(N, K)`` (checked even with
+    ``validate=False``: a wrong shape would otherwise broadcast or fail deep in numpy)."""
+    if P.ndim != 3 or P.shape[1] != P.shape[2] or P.shape[1] == 0:
+        raise ShapeMismatchError(f"P has shape {P.shape}, expected (N, K, K) with K >= 1")
+    N, K = P.shape[0], P.shape[1]
+    for name, m in (("pi", pi), ("q", q)):
+        if m.shape != (N, K):
+            raise ShapeMismatchError(f"{name} has shape {m.shape}, expected {(N, K)}")
 
 
 def _validate_batch(P: np.ndarray, pi: np.ndarray, q: np.ndarray) -> None:
@@ -198,12 +226,8 @@ def _validate_batch(P: np.ndarray, pi: np.ndarray, q: np.ndarray) -> None:
     The fast path is a few reductions (NaN propagates through ``min``/``max``, so it fails them);
     only a failing batch is searched for the offending entry to name it.
     """
-    if P.ndim != 3 or P.shape[1] != P.shape[2]:
-        raise ShapeMismatchError(f"P has shape {P.shape}, expected (N, K, K)")
-    N, K = P.shape[0], P.shape[1]
-    for name, m in (("pi", pi), ("q", q)):
-        if m.shape != (N, K):
-            raise ShapeMismatchError(f"{name} has shape {m.shape}, expected {(N, K)}")
+    _check_batch_shapes(P, pi, q)
+    N = P.shape[0]
     if N == 0:
         return
     for name, a in (("P", P), ("pi", pi), ("q", q)):

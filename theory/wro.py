@@ -1,6 +1,6 @@
-"""Win rate optimization (WRO): objectives, exact optima, and RLHF as an instance.
+"""Win rate optimization (WRO): the objective and its exact optima.
 
-The WRO objective (THEORY.md, "WRO objective") over ``M`` prompts with weights ``rho`` is
+The WRO objective (docs/theory.md, "WRO objective") over ``M`` prompts with weights ``rho`` is
 
     J(pi) = WR_h(pi; q) - beta * sum_x rho_x KL(pi_x || pi_ref,x),
 
@@ -20,9 +20,9 @@ Optima (:func:`wro_optimum`), each with a certificate:
 * fixed anchor, ``beta = 0``: every model supported on ``argmax_y g_x(y)`` (the whole set,
   ties included, exact when rational); certificate ``max_y g - pi . g`` (0);
 * self-play, ``beta = 0`` (``h = identity``): the maximal lottery
-  (:func:`theory.games.maximal_lottery`), certificate its gap;
+  (:func:`theory.lottery.maximal_lottery`), certificate its gap;
 * self-play, ``beta > 0`` (``h = identity``, NLHF): the regularized Nash equilibrium
-  (:func:`theory.games.regularized_nash`), certificate its fixed-point residual.
+  (:func:`theory.methods.nlhf.regularized_nash`), certificate its fixed-point residual.
 
 **Infinite scores** (our formalization's choice, kept here).  For ``h = logit`` or ``log`` an entry
 ``P[y, y'] in {0, 1}`` makes ``h`` infinite, and ``g(y)`` may be ``+inf``, ``-inf`` or even
@@ -33,9 +33,9 @@ optimum ranks responses lexicographically by ``(n, f)``: it is the closed form r
 responses (of ``supp pi_ref``) with the largest ``n``, and its value is ``+inf`` / ``-inf`` when
 that largest ``n`` is positive / negative, else the finite limit.  No NaN is ever produced.
 
-RLHF (:func:`rlhf_policy`): fit the Bradley-Terry reward ``r`` by maximum likelihood
-(:mod:`theory.bradley_terry`), then ``pi ∝ pi_ref exp(r / beta)``, the maximiser of
-``E_pi[r] - beta KL(pi || pi_ref)``.  Claims: ``WRO-closed-form``, ``RLHF-is-WRO``,
+The training methods that are instances of WRO live in :mod:`theory.methods`: RLHF
+(:mod:`theory.methods.rlhf`, logit-WRO when ``P`` is Bradley-Terry) and NLHF
+(:mod:`theory.methods.nlhf`, self-play WRO with ``beta > 0``).  Claims: ``WRO-closed-form``,
 ``WRO-correspondence``, ``WRO-consistency`` (proofs_checks/).
 """
 
@@ -46,63 +46,36 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-from scipy.special import logsumexp
 
+from ._optimum import TIE_TOL, argmax_sets, check_representable, gibbs_optimum, times
 from ._validate import prepare_models
-from .bradley_terry import BradleyTerryStackFit, fit_bradley_terry_data
-from .data import (
-    EmpiricalPreferences,
-    PreferenceData,
-    PreferenceDataset,
-    data_anchor,
-)
-from .errors import (
-    InvalidParameterError,
-    NonFiniteInputError,
-    ShapeMismatchError,
-    UndefinedWinRateError,
-)
+from .data import PreferenceData, data_anchor
+from .errors import InvalidParameterError, UndefinedWinRateError
 from .hfuncs import HFunction, apply_h, as_h
-from .numbers import Number, as_array, is_exact, scalar, to_float
-from .simplex import validate_model
+from .kernels import check_beta, kl_rows
+from .lottery import maximal_lottery_batch
+from .methods.nlhf import regularized_nash_batch
+from .numbers import Number, is_exact, scalar, to_float
 from .winrate import HLike, h_win_rate
 
 __all__ = [
     "TIE_TOL",
     "SELF",
     "WROSolution",
-    "RLHFPolicy",
     "wro_scores",
     "wro_objective",
     "wro_objective_per_prompt",
+    "self_play_values",
     "wro_optimum",
     "wro_optimum_data",
-    "rlhf_objective",
-    "rlhf_policy",
 ]
 
-#: Float scores within ``TIE_TOL * (1 + |max|)`` of the maximum count as tied (beta = 0 argmax).
-TIE_TOL = 1e-12
 #: The anchor meaning "the model itself" (self-play).
 SELF = "self"
 
 
 # ---------------------------------------------------------------------------------------------
 # parameters and scores
-
-
-def _check_beta(beta: Any) -> Number:
-    """``beta`` as a Fraction (rational input) or float; ``beta < 0`` or non-finite raises."""
-    try:
-        b = as_array(beta, name="beta")
-    except NonFiniteInputError:
-        raise InvalidParameterError(f"beta = {beta!r}, expected a finite number >= 0") from None
-    if b.ndim != 0:
-        raise InvalidParameterError(f"beta = {beta!r}, expected a scalar")
-    v: Any = b[()]  # the scalar entry: a Fraction (exact) or a numpy float
-    if v < 0:
-        raise InvalidParameterError(f"beta = {beta!r} is negative, expected beta >= 0")
-    return v if is_exact(b) else float(v)
 
 
 def _is_self(anchor: Any) -> bool:
@@ -154,17 +127,6 @@ def wro_scores(P: Any, q: Any, h: HLike = "identity") -> np.ndarray:
 # the objective
 
 
-def _kl_rows(pi: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """``KL(pi_x || ref_x)`` for each row (float, ``inf`` when ``pi_x`` is not << ``ref_x``)."""
-    p, r = to_float(pi), to_float(ref)
-    out = np.zeros(p.shape[0])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, p * (np.log(p) - np.log(np.where(r > 0, r, 1.0))), 0.0)
-    out = terms.sum(axis=1)
-    out[np.any((p > 0) & (r == 0), axis=1)] = np.inf
-    return out
-
-
 def _prepare_objective(
     P: Any, pi: Any, anchor: Any, pi_ref: Any, rho: Any, beta_positive: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, bool]:
@@ -200,6 +162,56 @@ def _per_prompt_wr(P3: np.ndarray, pi: np.ndarray, q: np.ndarray, hf: HFunction)
     return np.where(pos, np.inf, np.where(neg, -np.inf, vals))
 
 
+def _finite_h(hf: HFunction, P3: np.ndarray) -> np.ndarray:
+    """``h(P)`` for the self-play game, which needs finite payoffs."""
+    H = apply_h(hf, P3)
+    if not np.all(np.isfinite(to_float(H))):
+        raise UndefinedWinRateError(
+            f"self-play objective with h = {hf.name!r}: h(P) has infinite entries (P has 0 or 1 "
+            "entries), so the game F(pi, q) is undefined"
+        )
+    return H
+
+
+def self_play_values(P: np.ndarray, pi: np.ndarray, beta: Number, pi_ref: Any) -> np.ndarray:
+    """The self-play objective per prompt, ``J_x(pi) = min_q F_x(pi, q)`` with
+    ``F_x(pi, q) = pi_x^T P_x q_x - beta KL(pi_x || pi_ref,x) + beta KL(q_x || pi_ref,x)``, the
+    regularized symmetric game of self-play WRO (NLHF; docs/theory.md, "WRO objective").
+
+    The inner minimum is attained at ``q_x ∝ pi_ref,x exp(-(P_x^T pi_x) / beta)``, so
+    ``J_x(pi) = -beta KL(pi_x || pi_ref,x) - beta log Z_x(pi)`` with
+    ``Z_x(pi) = sum_y pi_ref,x(y) exp(-(P_x^T pi_x)(y) / beta)`` for ``beta > 0``, and
+    ``J_x(pi) = min_y (P_x^T pi_x)(y)`` for ``beta = 0`` (exact for exact inputs).  Since
+    ``F(pi, pi) = 1/2``, ``J <= 1/2`` with equality exactly at the (regularized) Nash
+    equilibrium: the one meaning of the self-play objective's value.
+
+    Validated inputs (internal to the library's objectives and training): ``P`` ``(M, K, K)`` (or
+    any matrix in its place, e.g. ``h(P)``), ``pi`` ``(M, K)`` or ``(N, M, K)``, ``pi_ref``
+    ``(M, K)`` (unused when ``beta = 0``); returns per-prompt values ``(M,)`` or ``(N, M)``.
+
+    >>> from theory.preferences import rock_paper_scissors
+    >>> P = rock_paper_scissors()[None]
+    >>> self_play_values(P, np.array([[Fraction(1, 3)] * 3]), 0, None).tolist()
+    [Fraction(1, 2)]
+    >>> self_play_values(P, np.array([[Fraction(1), 0, 0]]), 0, None).tolist()   # paper wins
+    [Fraction(0, 1)]
+    """
+    if not beta > 0:
+        if is_exact(P) and is_exact(pi):
+            v = np.einsum("xij,...xi->...xj", P, pi)
+            return np.min(v, axis=-1)
+        v = np.einsum("xij,...xi->...xj", to_float(P), to_float(pi))
+        return v.min(axis=-1)
+    b = float(beta)
+    pf, ref = to_float(pi), to_float(pi_ref)
+    with np.errstate(divide="ignore"):
+        logref = np.log(ref)
+    a = logref - np.einsum("xij,...xi->...xj", to_float(P), pf) / b
+    m = a.max(axis=-1)
+    inner = -b * (m + np.log(np.exp(a - m[..., None]).sum(axis=-1)))
+    return inner - b * kl_rows(pf, np.broadcast_to(ref, pf.shape))
+
+
 def wro_objective_per_prompt(
     P: Any, pi: Any, anchor: Any, beta: Any = 0, pi_ref: Any = None, h: HLike = "identity"
 ) -> np.ndarray:
@@ -210,19 +222,23 @@ def wro_objective_per_prompt(
     >>> wro_objective_per_prompt(total_order(2), [1, 0], [0.5, 0.5]).tolist()
     [0.75]
     """
-    b = _check_beta(beta)
+    b = check_beta(beta)
     hf = as_h(h)
     P3, pi2, q2, ref2, _, _ = _prepare_objective(P, pi, anchor, pi_ref, None, b > 0)
+    if _is_self(anchor):
+        return np.asarray(to_float(self_play_values(_finite_h(hf, P3), pi2, b, ref2)))
     wr = _per_prompt_wr(P3, pi2, q2, hf)
     if not b > 0 or ref2 is None:  # ref2 is None exactly when beta = 0
         return wr
-    kl = _kl_rows(pi2, ref2)
+    kl = kl_rows(pi2, ref2)
     if np.any((wr == np.inf) & (kl == np.inf)):
         x = int(np.flatnonzero((wr == np.inf) & (kl == np.inf))[0])
         raise UndefinedWinRateError(
             f"prompt {x}: WR_h = +inf and KL(pi || pi_ref) = +inf; J = inf - inf is undefined"
         )
-    return wr - float(b) * kl
+    pen = times(b, kl)
+    check_representable(pen, np.isfinite(kl), "beta KL(pi || pi_ref)")
+    return wr - pen
 
 
 def wro_objective(
@@ -234,7 +250,8 @@ def wro_objective(
     h: HLike = "identity",
     rho: Any = None,
 ) -> Number:
-    """``J(pi) = WR_h(pi; q) - beta sum_x rho_x KL(pi_x || pi_ref,x)`` (THEORY.md, WRO objective).
+    """``J(pi) = WR_h(pi; q) - beta sum_x rho_x KL(pi_x || pi_ref,x)`` (docs/theory.md, WRO
+    objective).
 
     ``P`` ``(K, K)`` with ``(K,)`` models, or ``(M, K, K)`` with ``(M, K)`` models and prompt
     weights ``rho``; ``anchor`` a fixed model ``q`` or ``"self"`` (``q = pi``); ``beta >= 0``
@@ -247,20 +264,26 @@ def wro_objective(
     >>> wro_objective(rock_paper_scissors(), [1, 0, 0], [Fraction(1, 2), Fraction(1, 2), 0])
     Fraction(3, 4)
     >>> round(wro_objective(rock_paper_scissors(), [1, 0, 0], "self", 1, [0.5, 0.5, 0.0]), 6)
-    -0.193147
+    0.025923
     """
-    b = _check_beta(beta)
+    b = check_beta(beta)
     hf = as_h(h)
     P3, pi2, q2, ref2, rho_arr, _ = _prepare_objective(P, pi, anchor, pi_ref, rho, b > 0)
+    if _is_self(anchor):
+        values = self_play_values(_finite_h(hf, P3), pi2, b, ref2)
+        exact = not b > 0 and is_exact(values) and is_exact(rho_arr)
+        return _total(values, rho_arr, exact)
     if not b > 0 or ref2 is None:  # ref2 is None exactly when beta = 0
         return h_win_rate(P3, pi2, q2, hf, rho_arr)
     wr = float(h_win_rate(P3, pi2, q2, hf, rho_arr))
-    kl = _kl_rows(pi2, ref2)
+    kl = kl_rows(pi2, ref2)
     rho_f = to_float(rho_arr)
     kl_total = float(np.sum(rho_f[rho_f > 0] * kl[rho_f > 0]))
     if wr == np.inf and kl_total == np.inf:
         raise UndefinedWinRateError("WR_h = +inf and KL(pi || pi_ref) = +inf: J is undefined")
-    return wr - float(b) * kl_total
+    pen = times(b, np.array([kl_total]))
+    check_representable(pen, np.isfinite(np.array([kl_total])), "beta sum_x rho_x KL")
+    return wr - float(pen[0])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -280,11 +303,9 @@ class WROSolution:
     ``max_y g - pi . g``; ``"maximal-lottery"`` the lottery's gap; ``"regularized-nash"`` the
     fixed-point residual.
 
-    Self-play: ``pi`` is the equilibrium of the game ``F(pi, q) = WR(pi; q) - beta KL(pi || pi_ref)
-    + beta KL(q || pi_ref)`` (NLHF), not a maximizer of the literal ``J(pi) = WR(pi; pi) - beta
-    KL(pi || pi_ref) = 1/2 - beta KL(pi || pi_ref)`` (which ``pi_ref`` maximizes).  ``value``
-    reports that literal ``J(pi*)``; the game's value is ``1/2`` (see
-    :func:`theory.training.self_play_payoff` for the score of a model in the game).
+    Self-play: the objective is ``J(pi) = min_q F(pi, q)`` with ``F(pi, q) = WR(pi; q) - beta
+    KL(pi || pi_ref) + beta KL(q || pi_ref)`` (NLHF; :func:`self_play_values`), maximized by the
+    (regularized) Nash equilibrium ``pi``, where it equals ``1/2``: ``value`` is ``1/2``.
     """
 
     pi: np.ndarray
@@ -307,46 +328,6 @@ def _total(values: np.ndarray, rho: np.ndarray, exact: bool) -> Number:
     if np.any(live & np.isinf(v)):
         return float(v[live & np.isinf(v)][0])
     return float(rho_f[live] @ v[live])
-
-
-def _argmax_sets(n: np.ndarray, f: np.ndarray, exact: bool, allowed: np.ndarray) -> np.ndarray:
-    """Boolean ``(M, K)``: the lexicographic argmax of ``(n, f)`` over ``allowed`` per prompt."""
-    if exact:
-        out = np.zeros(f.shape, dtype=bool)
-        for x in range(f.shape[0]):
-            cand = [y for y in range(f.shape[1]) if allowed[x, y]]
-            best = max(f[x, y] for y in cand)
-            for y in cand:
-                out[x, y] = f[x, y] == best
-        return out
-    n_m = np.where(allowed, n, -np.inf)
-    top_n = n_m >= n_m.max(axis=1, keepdims=True) - TIE_TOL
-    f_m = np.where(top_n, f, -np.inf)
-    fmax = f_m.max(axis=1, keepdims=True)
-    return top_n & (f_m >= fmax - TIE_TOL * (1.0 + np.abs(fmax)))
-
-
-def _closed_form(
-    n: np.ndarray, f: np.ndarray, beta: float, ref: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The (limit) closed form per prompt: ``(pi (M, K), values (M,), certificate (M,))``."""
-    reff = to_float(ref)
-    allowed = reff > 0
-    n_m = np.where(allowed, n, -np.inf)
-    nmax = n_m.max(axis=1, keepdims=True)
-    top = allowed & (n_m >= nmax - TIE_TOL)
-    with np.errstate(divide="ignore"):
-        logits = np.where(top, np.log(np.where(allowed, reff, 1.0)) + f / beta, -np.inf)
-    logZ = logsumexp(logits, axis=1)
-    pi = np.exp(logits - logZ[:, None])
-    pi /= pi.sum(axis=1, keepdims=True)
-    nmax = nmax[:, 0]
-    values = np.where(nmax > TIE_TOL, np.inf, np.where(nmax < -TIE_TOL, -np.inf, beta * logZ))
-    # certificate: J(pi*) from its definition (finite part, on the top class) vs beta log Z
-    kl = _kl_rows(pi, reff)
-    direct = np.einsum("xi,xi->x", pi, np.where(top, f, 0.0)) - beta * kl
-    cert = np.where(np.isfinite(values), np.abs(direct - beta * logZ), 0.0)
-    return pi, values, cert
 
 
 def wro_optimum(
@@ -374,7 +355,7 @@ def wro_optimum(
     >>> np.round(sol.pi, 6).tolist(), round(sol.value, 6)
     ([0.333333, 0.333333, 0.333333], 0.5)
     """
-    b = _check_beta(beta)
+    b = check_beta(beta)
     hf = as_h(h)
     if _is_self(anchor):
         return _self_play(P, b, pi_ref, hf, rho)
@@ -386,22 +367,35 @@ def wro_optimum(
             raise InvalidParameterError("beta > 0 needs a reference model pi_ref")
         models["pi_ref"] = pi_ref
     P3, arrays, rho_arr, single = prepare_models(P, models, rho)
-    q2 = arrays[0]
-    n, f, exact = _score_parts(P3, q2, hf)
-    M, K = f.shape
+    n, f, exact = _score_parts(P3, arrays[0], hf)
     if b > 0:
-        pi, values, cert = _closed_form(n, to_float(f), float(b), arrays[1])
-        value = _total(values, rho_arr, False)
-        return WROSolution(
-            pi=pi[0] if single else pi,
-            value=value,
-            values=values,
-            argmax=None,
-            certificate=float(cert.max()),
-            method="closed-form",
-        )
-    exact = exact and is_exact(rho_arr)
-    top = _argmax_sets(n, f, exact, np.ones((M, K), dtype=bool))
+        return _closed_form_optimum(n, f, b, arrays[1], rho_arr, single)
+    return _argmax_optimum(n, f, exact and is_exact(rho_arr), rho_arr, single)
+
+
+def _closed_form_optimum(
+    n: np.ndarray, f: np.ndarray, beta: Number, ref: np.ndarray, rho: np.ndarray, single: bool
+) -> WROSolution:
+    """Fixed anchor, ``beta > 0``: ``pi* ∝ pi_ref exp(g / beta)``, value ``beta log Z``
+    (evaluated stably for every ``beta > 0``, float or Fraction; see :mod:`theory._optimum`)."""
+    pi, values, cert = gibbs_optimum(n, f, beta, ref)
+    return WROSolution(
+        pi=pi[0] if single else pi,
+        value=_total(values, rho, False),
+        values=values,
+        argmax=None,
+        certificate=float(cert.max()),
+        method="closed-form",
+    )
+
+
+def _argmax_optimum(
+    n: np.ndarray, f: np.ndarray, exact: bool, rho: np.ndarray, single: bool
+) -> WROSolution:
+    """Fixed anchor, ``beta = 0``: the uniform model on each prompt's argmax set of the scores
+    (exact Fractions when ``exact``), certificate ``max_y g - pi . g``."""
+    M, K = f.shape
+    top = argmax_sets(n, f, exact, np.ones((M, K), dtype=bool))
     counts = top.sum(axis=1)
     if exact:
         pi = np.empty((M, K), dtype=object)
@@ -419,7 +413,7 @@ def wro_optimum(
         gap = float(np.max(fmax - np.einsum("xi,xi->x", pi, np.where(top, fl, 0.0))))
     return WROSolution(
         pi=pi[0] if single else pi,
-        value=_total(values, rho_arr, exact),
+        value=_total(values, rho, exact),
         values=values,
         argmax=tuple(tuple(int(y) for y in np.flatnonzero(top[x])) for x in range(M)),
         certificate=scalar(gap, exact),
@@ -428,8 +422,8 @@ def wro_optimum(
 
 
 def _self_play(P: Any, beta: Number, pi_ref: Any, hf: HFunction, rho: Any) -> WROSolution:
-    from . import games  # the self-play solvers (theory.games)
-
+    """Self-play (``h = identity``): the maximal lottery (``beta = 0``) or NLHF's regularized
+    Nash equilibrium (``beta > 0``), per prompt."""
     if hf.name != "identity":
         raise InvalidParameterError(
             f"self-play WRO is implemented for h = 'identity' only (got {hf.name!r}): the game "
@@ -439,26 +433,12 @@ def _self_play(P: Any, beta: Number, pi_ref: Any, hf: HFunction, rho: Any) -> WR
     if beta > 0 and pi_ref is None:
         raise InvalidParameterError("beta > 0 needs a reference model pi_ref")
     P3, arrays, rho_arr, single = prepare_models(P, models, rho)
-    M = P3.shape[0]
     if not beta > 0:
-        sols = games.maximal_lotteries(P3)
-        pi = np.stack([s.pi for s in sols])
-        exact = all(s.exact for s in sols) and is_exact(rho_arr)
-        half = Fraction(1, 2) if exact else 0.5
-        values = np.array([half] * M, dtype=object if exact else float)
-        gap = max((s.gap for s in sols), default=0)
-        return WROSolution(
-            pi=pi[0] if single else pi,
-            value=_total(values, rho_arr, exact),
-            values=values,
-            argmax=None,
-            certificate=scalar(gap, exact) if exact else float(gap),
-            method="maximal-lottery",
-        )
+        return _lottery_optimum(P3, rho_arr, single)
     ref = to_float(arrays[0])
-    nash = games.regularized_nash_stack(to_float(P3), float(beta), ref)
+    nash = regularized_nash_batch(to_float(P3), beta, ref)
     pi = np.stack([s.pi for s in nash])
-    values = 0.5 - float(beta) * _kl_rows(pi, ref)
+    values = np.full(P3.shape[0], 0.5)  # J(pi*) = F(pi*, pi*) = 1/2 at the equilibrium
     return WROSolution(
         pi=pi[0] if single else pi,
         value=_total(values, rho_arr, False),
@@ -466,6 +446,24 @@ def _self_play(P: Any, beta: Number, pi_ref: Any, hf: HFunction, rho: Any) -> WR
         argmax=None,
         certificate=float(max(s.residual for s in nash)),
         method="regularized-nash",
+    )
+
+
+def _lottery_optimum(P3: np.ndarray, rho: np.ndarray, single: bool) -> WROSolution:
+    """Self-play, ``beta = 0``: the maximal lottery of each prompt, value 1/2."""
+    sols = maximal_lottery_batch(P3)
+    pi = np.stack([s.pi for s in sols])
+    exact = all(s.exact for s in sols) and is_exact(rho)
+    half = Fraction(1, 2) if exact else 0.5
+    values = np.array([half] * P3.shape[0], dtype=object if exact else float)
+    gap = max((s.gap for s in sols), default=0)
+    return WROSolution(
+        pi=pi[0] if single else pi,
+        value=_total(values, rho, exact),
+        values=values,
+        argmax=None,
+        certificate=scalar(gap, exact) if exact else float(gap),
+        method="maximal-lottery",
     )
 
 
@@ -490,102 +488,3 @@ def wro_optimum_data(
     q = mu if isinstance(anchor, str) and anchor == "data" else anchor
     ref = mu if pi_ref is None else pi_ref
     return wro_optimum(data.P, q, beta, ref, h, data.rho)
-
-
-# ---------------------------------------------------------------------------------------------
-# RLHF
-
-
-def rlhf_objective(r: Any, pi: Any, beta: Any, pi_ref: Any = None, rho: Any = None) -> float:
-    """``E_pi[r] - beta sum_x rho_x KL(pi_x || pi_ref,x) = sum_x rho_x (pi_x . r_x - beta KL)``.
-
-    ``r`` and models ``(K,)`` or ``(M, K)``; ``rho`` default uniform.  Float.
-
-    >>> round(rlhf_objective([1.0, 0.0], [0.5, 0.5], 0.0), 6)
-    0.5
-    """
-    b = _check_beta(beta)
-    r_arr = to_float(as_array(r, name="r"))
-    r2 = r_arr[None] if r_arr.ndim == 1 else r_arr
-    pi2 = to_float(validate_model(pi, name="pi", K=r2.shape[1]))
-    if pi2.shape != r2.shape:
-        raise ShapeMismatchError(f"pi has shape {pi2.shape}, expected {r2.shape}")
-    M = r2.shape[0]
-    rho_f = np.full(M, 1.0 / M) if rho is None else to_float(as_array(rho, name="rho"))
-    if rho_f.shape != (M,):
-        raise ShapeMismatchError(f"rho has shape {rho_f.shape}, expected ({M},)")
-    val = float(rho_f @ np.einsum("xi,xi->x", pi2, r2))
-    if not b > 0:
-        return val
-    ref2 = to_float(validate_model(pi_ref, name="pi_ref", K=r2.shape[1]))
-    return val - float(b) * float(rho_f @ _kl_rows(pi2, ref2))
-
-
-@dataclass(frozen=True)
-class RLHFPolicy:
-    """The RLHF policy with its reward model and certificates.
-
-    ``pi`` ``(M, K)``: ``∝ pi_ref exp(r / beta)`` (``beta > 0``) or uniform on ``argmax r``
-    (``beta = 0``); ``rewards`` ``(M, K)``: the Bradley-Terry MLE; ``fit``: the
-    :class:`~theory.bradley_terry.BradleyTerryStackFit` (its ``gradient_norm`` certifies the
-    reward); ``value``: ``E_pi[r] - beta KL`` under the source's ``rho``; ``certificate``: the
-    policy step's optimality gap (as in :class:`WROSolution`).
-    """
-
-    pi: np.ndarray
-    rewards: np.ndarray
-    fit: BradleyTerryStackFit
-    value: float
-    argmax: tuple[tuple[int, ...], ...] | None
-    certificate: float
-
-
-def rlhf_policy(
-    source: PreferenceData | PreferenceDataset | EmpiricalPreferences,
-    beta: Any,
-    pi_ref: Any = None,
-) -> RLHFPolicy:
-    """RLHF: Bradley-Terry reward by maximum likelihood from ``source`` (population
-    :class:`~theory.data.PreferenceData`, a sampled :class:`~theory.data.PreferenceDataset` or its
-    :class:`~theory.data.EmpiricalPreferences`), then the KL-regularized policy
-    ``pi_x ∝ pi_ref,x exp(r_x / beta)`` (THEORY.md, RLHF).  ``pi_ref`` defaults to the data anchor
-    (population) or uniform (samples).  Responses in no comparison get reward 0 (the MLE leaves
-    them free).  Raises :class:`~theory.errors.NoMaximumLikelihoodError` when the MLE does not
-    exist, and :class:`~theory.errors.InvalidParameterError` for ``beta < 0``.
-
-    >>> from theory.preferences import bradley_terry_from_strengths
-    >>> D = PreferenceData(P=bradley_terry_from_strengths([1, 3]), mu0=[Fraction(1, 2)] * 2)
-    >>> np.round(rlhf_policy(D, 1.0).pi, 6).tolist()   # pi ∝ mu * s when beta = 1
-    [[0.25, 0.75]]
-    """
-    b = _check_beta(beta)
-    fit = fit_bradley_terry_data(source)
-    r = fit.rewards
-    M, K = r.shape
-    if isinstance(source, PreferenceData):
-        rho = to_float(source.rho)
-        default_ref = to_float(data_anchor(source))
-    else:
-        if isinstance(source, PreferenceDataset):
-            counts = np.bincount(source.x, minlength=M)
-            rho = counts / counts.sum()
-        else:
-            rho = to_float(source.rho)
-        default_ref = np.full((M, K), 1.0 / K)
-    ref = default_ref if pi_ref is None else to_float(validate_model(pi_ref, name="pi_ref", K=K))
-    if ref.shape != (M, K):
-        raise ShapeMismatchError(f"pi_ref has shape {ref.shape}, expected {(M, K)}")
-    zeros = np.zeros((M, K))
-    if b > 0:
-        pi, _, cert = _closed_form(zeros, r, float(b), ref)
-        argmax = None
-        certificate = float(cert.max())
-    else:
-        top = _argmax_sets(zeros, r, False, np.ones((M, K), dtype=bool))
-        pi = top / top.sum(axis=1, keepdims=True)
-        argmax = tuple(tuple(int(y) for y in np.flatnonzero(top[x])) for x in range(M))
-        certificate = float(np.max(r.max(axis=1) - np.einsum("xi,xi->x", pi, r)))
-    value = rlhf_objective(r, pi, b, ref, rho)
-    return RLHFPolicy(
-        pi=pi, rewards=r, fit=fit, value=value, argmax=argmax, certificate=certificate
-    )

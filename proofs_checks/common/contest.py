@@ -1,22 +1,23 @@
 """Shared body of the "loss versus win rate" counterexample claims (DPO-no-correspondence,
 SFT-no-correspondence): search each random instance for a disagreeing model pair with
 :mod:`theory.search`, minimize a few witnesses, keep the smallest, measure how often random
-pairs disagree, and draw the loss and the win rate along the smallest witness's segment."""
+pairs disagree, and draw the loss and the win rate along the smallest witness's segment.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from fractions import Fraction
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from theory.numbers import format_number, to_float
+from theory.numbers import to_float
 from theory.search import (
     Contest,
     ContestWitness,
+    DisagreementStats,
     Instance,
     disagreement_rate,
     find_disagreement,
@@ -25,7 +26,32 @@ from theory.search import (
     smallest_witness,
 )
 
-from .registry import CheckContext, CheckResult, Smallest
+from ..scaffold import (
+    CheckContext,
+    CheckResult,
+    Claim,
+    Control,
+    Counts,
+    Gallery,
+    Samples,
+    Tally,
+    counts,
+    samples,
+)
+from .text import format_exact
+
+__all__ = [
+    "TRIES",
+    "MINIMIZE",
+    "ContestTally",
+    "random_contest_instance",
+    "describe",
+    "segment",
+    "run",
+    "figure",
+    "known_witness",
+    "contest_claim",
+]
 
 #: Random pairs tried per instance before declaring that an instance has no witness.
 TRIES = 100
@@ -40,6 +66,21 @@ ENUMERATE_DENOMINATOR = 4
 PATH_POINTS = 61
 #: Share of random instances with a single prompt (the rest have two).
 SINGLE_PROMPT_SHARE = 0.8
+#: Search times kept (for the median): every instance at the default sizes.
+SECONDS_KEPT = 100_000
+
+
+@dataclass
+class ContestTally(Tally):
+    """What the search saw: instances tried and with a witness (by K), witnesses minimized, the
+    search time per instance; ``witness`` holds the smallest witness by
+    :attr:`~theory.search.ContestWitness.size`."""
+
+    instances_with_witness: int = 0
+    minimized: int = 0
+    tried_by_K: Counts = counts()
+    found_by_K: Counts = counts()
+    search_seconds: Samples = samples(SECONDS_KEPT)
 
 
 def random_contest_instance(rng: np.random.Generator) -> Instance:
@@ -47,16 +88,11 @@ def random_contest_instance(rng: np.random.Generator) -> Instance:
     return random_instance(rng, M=1 if rng.random() < SINGLE_PROMPT_SHARE else 2)
 
 
-def _fmt(v: Any) -> str:
-    f = format_number(v)
-    return str(f).replace("'", "")
-
-
 def describe(w: ContestWitness) -> str:
     """One line with the witness's numbers, exact."""
     d = w.as_dict()
     keys = ["P", "mu0", "mu1", "pi_ref", "beta", "pi_a", "pi_b", "win_rate_a", "win_rate_b"]
-    parts = [f"{k}={_fmt(d[k])}" for k in keys if k in d]
+    parts = [f"{k}={format_exact(d[k], digits=None)}" for k in keys if k in d]
     cert = "loss order certified exactly" if w.certified else "loss order in floats"
     return (
         f"K={d['K']}: " + ", ".join(parts) + f", loss_a={w.loss_a:.6f} < loss_b={w.loss_b:.6f} "
@@ -81,64 +117,45 @@ def segment(
     return {"s": s_vals, "loss": losses, "win_rate": wrs}
 
 
-def run(
-    ctx: CheckContext,
-    contest: Contest,
-    sampler: Callable[[np.random.Generator], Instance] = random_contest_instance,
-) -> CheckResult:
-    rng = ctx.rng
-    smallest = Smallest()
-    times: list[float] = []
-    found_by_K: dict[int, int] = {}
-    tried_by_K: dict[int, int] = {}
-    minimized = 0
+def _search(
+    ctx: CheckContext, contest: Contest, sampler: Callable[[np.random.Generator], Instance]
+) -> ContestTally:
+    """Search every random instance; minimize the first :data:`MINIMIZE` witnesses."""
+    stats = ContestTally()
     for n in range(ctx.instances):
-        inst = sampler(rng)
-        K = inst.data.K
+        inst = sampler(ctx.rng)
         start = time.perf_counter()
-        w = find_disagreement(contest, inst, rng, tries=TRIES)
-        times.append(time.perf_counter() - start)
-        tried_by_K[K] = tried_by_K.get(K, 0) + 1
+        w = find_disagreement(contest, inst, ctx.rng, tries=TRIES)
+        stats.search_seconds.add(time.perf_counter() - start)
+        stats.tried_by_K.add(inst.data.K)
         if w is not None:
-            found_by_K[K] = found_by_K.get(K, 0) + 1
-            if minimized < MINIMIZE:
-                minimized += 1
-                w = minimize_witness(contest, w, rng)
-            if smallest.size is None or w.size < smallest.size:
-                smallest.offer(w.size, {"witness": w})
-            else:
-                smallest.count += 1
+            stats.instances_with_witness += 1
+            stats.found_by_K.add(inst.data.K)
+            if stats.minimized < MINIMIZE:
+                stats.minimized += 1
+                w = minimize_witness(contest, w, ctx.rng)
+            stats.witness.offer(w.size, {"witness": w})
         ctx.progress(n + 1)
-    # the global minimum over two responses, by exhaustive enumeration of small rationals
-    enumerated = smallest_witness(contest, max_denominator=ENUMERATE_DENOMINATOR)
-    if enumerated is not None and (smallest.size is None or enumerated.size < smallest.size):
-        smallest.offer(enumerated.size, {"witness": enumerated, "enumerated": True})
-    rate = disagreement_rate(
-        contest,
-        rng,
-        instances=min(RATE_INSTANCES, max(ctx.instances, 1)),
-        pairs=RATE_PAIRS,
-        sampler=sampler,
-    )
-    n_found = sum(found_by_K.values())
-    value = smallest.value
-    details: dict[str, Any] = {
-        "median_search_seconds": float(np.median(times)) if times else 0.0,
-        "max_search_seconds": float(np.max(times)) if times else 0.0,
-        "instances_with_witness": n_found,
-        "found_by_K": {str(k): [found_by_K.get(k, 0), tried_by_K[k]] for k in sorted(tried_by_K)},
+    return stats
+
+
+def _details(stats: ContestTally, rate: DisagreementStats) -> dict[str, Any]:
+    """The report's details: the tally (search times summarised) and the disagreement rate."""
+    details = stats.summary()
+    seconds = details.pop("search_seconds")
+    return details | {
+        "median_search_seconds": float(np.median(seconds)) if seconds else 0.0,
+        "max_search_seconds": float(np.max(seconds)) if seconds else 0.0,
         "random_pair_disagreement_rate": rate.rate,
         "rate_instances": rate.instances,
         "rate_pairs": rate.pairs,
-        "minimized": minimized,
     }
+
+
+def _observed(contest: Contest, stats: ContestTally, rate: DisagreementStats, n: int) -> str:
+    value = stats.witness.value
     if value is None:
-        return CheckResult(
-            observed=f"no disagreeing pair on {ctx.instances} instances ({TRIES} pairs each)",
-            instances=ctx.instances,
-            found=False,
-            details=details,
-        )
+        return f"no disagreeing pair on {n} instances ({TRIES} pairs each)"
     best: ContestWitness = value["witness"]
     how = (
         f"exhaustive enumeration over two responses at beta = 1: none has all denominators "
@@ -146,52 +163,101 @@ def run(
         if value.get("enumerated")
         else "minimized from a random instance"
     )
-    details["segment"] = segment(contest, best)
+    tried, found = stats.tried_by_K, stats.found_by_K
     miss = ", ".join(
-        f"K={k}: {tried_by_K[k] - found_by_K.get(k, 0)}"
-        for k in sorted(tried_by_K)
-        if tried_by_K[k] - found_by_K.get(k, 0)
+        f"K={k}: {tried[k] - found[k]}" for k in sorted(tried.by_key) if tried[k] - found[k]
     )
-    observed = (
-        f"{contest.name} loss and win rate disagree on {n_found}/{ctx.instances} random instances "
-        f"(median search {1000 * details['median_search_seconds']:.1f} ms; none in {TRIES} pairs: "
+    median = float(np.median(stats.search_seconds.values)) if len(stats.search_seconds) else 0.0
+    return (
+        f"{contest.name} loss and win rate disagree on {stats.instances_with_witness}/{n} random "
+        f"instances (median search {1000 * median:.1f} ms; none in {TRIES} pairs: "
         f"{miss or 'none'}); random pairs disagree {100 * rate.rate:.1f}% of the time; smallest "
         f"({how}): " + describe(best)
     )
+
+
+def run(
+    ctx: CheckContext,
+    contest: Contest,
+    sampler: Callable[[np.random.Generator], Instance] = random_contest_instance,
+) -> CheckResult:
+    """The check of a no-correspondence claim for ``contest`` (module docstring)."""
+    stats = _search(ctx, contest, sampler)
+    # the global minimum over two responses, by exhaustive enumeration of small rationals
+    enumerated = smallest_witness(contest, max_denominator=ENUMERATE_DENOMINATOR)
+    if enumerated is not None:
+        stats.witness.offer(enumerated.size, {"witness": enumerated, "enumerated": True})
+    rate = disagreement_rate(
+        contest,
+        ctx.rng,
+        instances=min(RATE_INSTANCES, max(ctx.instances, 1)),
+        pairs=RATE_PAIRS,
+        sampler=sampler,
+    )
+    details = _details(stats, rate)
+    value = stats.witness.value
+    if value is not None:
+        details["segment"] = segment(contest, value["witness"])
     return CheckResult(
-        observed=observed,
+        observed=_observed(contest, stats, rate, ctx.instances),
         instances=ctx.instances,
-        found=True,
-        counterexample=best.as_dict(),
+        found=value is not None,
+        counterexample=None if value is None else value["witness"].as_dict(),
         details=details,
     )
 
 
-def figure(result: CheckResult, outdir: Path, name: str, title: str) -> list[Path]:
-    import matplotlib.pyplot as plt
+def known_witness(contest: Contest, inst: Instance) -> Control:
+    """A positive control: the check's random search (:data:`TRIES` pairs) finds a disagreeing
+    pair on ``inst``, an instance known to have one (the smallest witness of docs/dpo_sft.md)."""
 
+    def run(rng: np.random.Generator) -> bool:
+        return find_disagreement(contest, inst, rng, tries=TRIES) is not None
+
+    return Control("finds a witness on an instance known to have one", run)
+
+
+def figure(result: CheckResult, gallery: Gallery, name: str, title: str) -> None:
+    """The loss and the win rate along the smallest witness's segment (nothing without one)."""
     seg = result.details.get("segment")
     if not seg:
-        return []
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    s = np.array(seg["s"])
-    ax.plot(s, seg["loss"], "C0-", label="loss")
-    ax.set_xlabel(r"$s$ in $\pi_s = (1-s)\,\pi_b + s\,\pi_a$")
-    ax.set_ylabel("loss", color="C0")
-    ax2 = ax.twinx()
-    ax2.plot(s, seg["win_rate"], "C3-", label="win rate")
-    ax2.set_ylabel("win rate against the data", color="C3")
-    for x in (0.0, 1.0):
-        ax.axvline(x, color="grey", lw=0.8, ls=":")
-    ax.text(0.0, ax.get_ylim()[1], r" $\pi_b$", va="top", fontsize=8)
-    ax.text(1.0, ax.get_ylim()[1], r" $\pi_a$", va="top", fontsize=8)
-    ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    path = outdir / f"{name}.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return [path]
+        return
+    with gallery.new(name, size=(5.5, 4)) as (_fig, ax):
+        s = np.array(seg["s"])
+        ax.plot(s, seg["loss"], "C0-", label="loss")
+        ax.set_xlabel(r"$s$ in $\pi_s = (1-s)\,\pi_b + s\,\pi_a$")
+        ax.set_ylabel("loss", color="C0")
+        ax2 = ax.twinx()
+        ax2.plot(s, seg["win_rate"], "C3-", label="win rate")
+        ax2.set_ylabel("win rate against the data", color="C3")
+        for x in (0.0, 1.0):
+            ax.axvline(x, color="grey", lw=0.8, ls=":")
+        ax.text(0.0, ax.get_ylim()[1], r" $\pi_b$", va="top", fontsize=8)
+        ax.text(1.0, ax.get_ylim()[1], r" $\pi_a$", va="top", fontsize=8)
+        ax.set_title(title)
 
 
-def exact_or_float(v: Any) -> Any:
-    return v if isinstance(v, Fraction) else float(v)
+def contest_claim(
+    claim_id: str, statement: str, contest: Contest, known: Instance, figure_name: str
+) -> Claim:
+    """The claim record of a no-correspondence claim: the check :func:`run` on ``contest``, the
+    figure :func:`figure` saved as ``figure_name``, the positive control :func:`known_witness`
+    on ``known``; 5000 instances by default."""
+
+    def check(ctx: CheckContext) -> CheckResult:
+        return run(ctx, contest)
+
+    def draw(result: CheckResult, gallery: Gallery) -> None:
+        title = f"{contest.name}: from pi_b to pi_a the loss falls and the win rate falls"
+        figure(result, gallery, figure_name, title)
+
+    controls = (known_witness(contest, known),)
+    return Claim(
+        claim_id,
+        statement,
+        "counterexample",
+        check,
+        draw,
+        default_instances=5000,
+        controls=controls,
+    )

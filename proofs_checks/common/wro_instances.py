@@ -7,9 +7,23 @@ form: it maximises the objective's definition over the softmax parameterisation 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 from scipy.special import expit
 
+from theory.preferences import random_family_matrix
+
+#: The largest number of responses the WRO claims draw (``K = 2..MAX_K``).
+MAX_K = 8
+#: Float agreement of objective values, win rates and models in the WRO claims.
+TOL = 1e-9
+#: One instance in ``EXACT_EVERY`` is (also) checked in exact arithmetic.
+EXACT_EVERY = 20
+#: The largest K of the exact instances (exact arithmetic is slow).
+EXACT_MAX_K = 5
 #: Families with every entry strictly inside (0, 1) (so logit and log stay finite).
 INTERIOR_FAMILIES = ("general", "bradley_terry")
 #: All families drawn by the checks.
@@ -22,6 +36,21 @@ NEWTON_MAX_ITER = 300
 NEWTON_TOL = 1e-12
 #: Rounding slack of the line search and the no-movement test.
 ROUNDING = 1e-15
+
+
+def float_then_exact(
+    ctx: Any,
+    stats: Any,
+    float_part: Callable[[Any, int, Any], None],
+    exact_part: Callable[[Any, int, Any], None],
+) -> None:
+    """Split a check's ``ctx.instances`` instances into exact ones (one in :data:`EXACT_EVERY`,
+    at least one) and float ones (the rest, at least one), and run ``float_part(ctx, n_float,
+    stats)`` then ``exact_part(ctx, n_exact, stats)``."""
+    n_exact = max(1, ctx.instances // EXACT_EVERY)
+    n_float = max(1, ctx.instances - n_exact)
+    float_part(ctx, n_float, stats)
+    exact_part(ctx, n_exact, stats)
 
 
 def preference_batch(rng: np.random.Generator, N: int, K: int, family: str) -> np.ndarray:
@@ -43,6 +72,14 @@ def preference_batch(rng: np.random.Generator, N: int, K: int, family: str) -> n
     P[:, iu[0], iu[1]] = u
     P[:, iu[1], iu[0]] = 1.0 - u
     return P
+
+
+def exact_matrix(rng: np.random.Generator) -> np.ndarray:
+    """One exact preference matrix (Fractions) for the exact parts of the WRO claims: ``K``
+    uniform in ``2..EXACT_MAX_K``, then a family uniform in :data:`ALL_FAMILIES`."""
+    K = int(rng.integers(2, EXACT_MAX_K + 1))
+    family = ALL_FAMILIES[int(rng.integers(len(ALL_FAMILIES)))]
+    return random_family_matrix(rng, K, family, exact=True)
 
 
 def model_batch(rng: np.random.Generator, N: int, K: int, *, zeros: bool = False) -> np.ndarray:
@@ -99,15 +136,9 @@ def numerical_maximum(
     ``converged`` when the KKT residual fell below :data:`NEWTON_TOL` (relative) or the line
     search could no longer improve ``J`` (rounding level)."""
     N, K = q.shape
-    beta = np.broadcast_to(np.asarray(beta, dtype=float), (N,))
-    G = np.einsum("nij,nj->ni", H, q)
-    logref = np.log(ref)
-
-    def J(pi: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        return np.einsum("ni,ni->n", pi, G[idx]) - beta[idx] * np.einsum(
-            "ni,ni->n", pi, np.log(pi) - logref[idx]
-        )
-
+    f = _Objective(
+        np.einsum("nij,nj->ni", H, q), np.broadcast_to(np.asarray(beta, float), (N,)), np.log(ref)
+    )
     pi = np.full((N, K), 1.0 / K)
     active = np.ones(N, dtype=bool)
     converged = np.zeros(N, dtype=bool)
@@ -116,28 +147,66 @@ def numerical_maximum(
         if not len(idx):
             break
         p = pi[idx]
-        grad = G[idx] - beta[idx, None] * (np.log(p) - logref[idx] + 1.0)
-        centred = grad - np.einsum("ni,ni->n", p, grad)[:, None]
-        d = p * centred / beta[idx, None]  # the KKT Newton direction (sums to 0)
-        kkt = np.abs(p * centred).max(axis=1)
-        done = kkt <= NEWTON_TOL * (1.0 + np.abs(G[idx]).max(axis=1))
+        d, grad, done = f.direction(p, idx)
         active[idx[done]] = False
         converged[idx[done]] = True
         keep = ~done
         idx, p, d, grad = idx[keep], p[keep], d[keep], grad[keep]
         if not len(idx):
             break
+        new, stuck = f.backtrack(p, d, grad, idx)
+        # no acceptable step: J cannot be improved at rounding level -> stationary
+        active[idx[stuck]] = False
+        converged[idx[stuck]] = True
+        new /= new.sum(axis=1, keepdims=True)
+        still = np.abs(new - p).max(axis=1) <= ROUNDING  # no movement: stationary to rounding
+        active[idx[still]] = False
+        converged[idx[still]] = True
+        pi[idx] = new
+    return pi, objective_by_definition(H, pi, q, f.beta, ref), converged
+
+
+@dataclass(frozen=True)
+class _Objective:
+    """``J(pi) = pi . G - beta KL(pi || ref)`` of ``N`` instances (``G = H q``, ``logref``)."""
+
+    G: np.ndarray
+    beta: np.ndarray
+    logref: np.ndarray
+
+    def value(self, pi: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return np.einsum("ni,ni->n", pi, self.G[idx]) - self.beta[idx] * np.einsum(
+            "ni,ni->n", pi, np.log(pi) - self.logref[idx]
+        )
+
+    def direction(
+        self, p: np.ndarray, idx: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The KKT Newton direction (sums to 0), the gradient, and the stopping test (the KKT
+        residual below :data:`NEWTON_TOL` relative to the score scale)."""
+        G, b = self.G[idx], self.beta[idx, None]
+        grad = G - b * (np.log(p) - self.logref[idx] + 1.0)
+        centred = grad - np.einsum("ni,ni->n", p, grad)[:, None]
+        d = p * centred / b
+        kkt = np.abs(p * centred).max(axis=1)
+        return d, grad, kkt <= NEWTON_TOL * (1.0 + np.abs(G).max(axis=1))
+
+    def backtrack(
+        self, p: np.ndarray, d: np.ndarray, grad: np.ndarray, idx: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Armijo backtracking from half the step to the boundary: the accepted points (``p``
+        where none was) and which rows found none."""
         with np.errstate(divide="ignore", invalid="ignore"):
             limit = np.where(d < 0, -0.5 * p / d, np.inf).min(axis=1)
         t = np.minimum(1.0, limit)
-        j0 = J(p, idx)
+        j0 = self.value(p, idx)
         slope = np.einsum("ni,ni->n", grad, d)
         pending = np.ones(len(idx), dtype=bool)
         new = p.copy()
         for _ in range(60):
             sub = np.flatnonzero(pending)
             cand = p[sub] + t[sub, None] * d[sub]
-            ok = J(cand, idx[sub]) >= j0[sub] + 1e-4 * t[sub] * slope[sub] - ROUNDING * (
+            ok = self.value(cand, idx[sub]) >= j0[sub] + 1e-4 * t[sub] * slope[sub] - ROUNDING * (
                 1.0 + np.abs(j0[sub])
             )
             new[sub[ok]] = cand[ok]
@@ -145,13 +214,4 @@ def numerical_maximum(
             if not pending.any():
                 break
             t[pending] /= 2
-        # no acceptable step: J cannot be improved at rounding level -> stationary
-        stuck = idx[pending]
-        active[stuck] = False
-        converged[stuck] = True
-        new /= new.sum(axis=1, keepdims=True)
-        still = np.abs(new - p).max(axis=1) <= ROUNDING  # no movement: stationary to rounding
-        active[idx[still]] = False
-        converged[idx[still]] = True
-        pi[idx] = new
-    return pi, objective_by_definition(H, pi, q, beta, ref), converged
+        return new, pending

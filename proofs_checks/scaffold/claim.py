@@ -5,13 +5,18 @@ A claim module of :mod:`proofs_checks` (named after its claim id: ``WR-basic`` -
 the ``check`` (its mathematics, on random instances), optionally a ``figure`` and positive
 ``controls``.  The check receives a :class:`CheckContext` and returns a :class:`CheckResult`.
 
-Verdicts (``RUNNER.md``'s contract, mirrored in ``docs/architecture.md``):
+Verdicts (the runner's contract, described in ``docs/architecture.md`` and the README):
 
 * ``agrees``: the result matches the expected outcome (``"holds"``: no violation found;
   ``"counterexample"``: a witness found) and every positive control behaved;
 * ``disagrees``: the result contradicts the expected outcome while the controls behaved;
 * ``inconclusive``: the check reports that its statistical rule could not decide;
 * ``invalid``: a positive control was missed (the check cannot tell), or the check raised.
+
+With a symbolic proof in the run (``--prove``, :mod:`proofs_checks.proofs`): a ``disproved``
+proof makes the verdict ``disagrees``, a ``not proved`` one turns ``agrees`` into
+``inconclusive``; a ``proved`` proof leaves the sampled verdict as it is.  Proofs alone
+(``--prove-only``): :func:`proof_verdict`.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ __all__ = [
     "Verdict",
     "Expected",
     "verdict_of",
+    "proof_verdict",
 ]
 
 Expected = Literal["holds", "counterexample"]
@@ -98,7 +104,8 @@ class Claim:
     """A claim of ``docs/theory.md`` with its check, figure and positive controls.
 
     ``figure(result, gallery)`` draws into a :class:`~proofs_checks.scaffold.figures.Gallery`.
-    ``default_instances`` is part of the claim (RUNNER.md); ``quick_instances`` the smoke size.
+    ``default_instances`` is part of the claim (never lowered to save time); ``quick_instances``
+    is the smoke size.
     """
 
     id: str
@@ -116,12 +123,31 @@ class Claim:
 
 
 def verdict_of(
-    expected: Expected, result: CheckResult | None, controls: tuple[ControlOutcome, ...] = ()
+    expected: Expected,
+    result: CheckResult | None,
+    controls: tuple[ControlOutcome, ...] = (),
+    proof: str | None = None,
 ) -> Verdict:
-    """The verdict rule (module docstring); ``result`` is None when the check raised."""
+    """The verdict rule (module docstring); ``result`` is None when the check raised; ``proof``
+    is the status of the claim's proof when the run includes one (``"proved"``,
+    ``"not proved"``, ``"disproved"``), else None."""
     if result is None or not all(c.detected for c in controls):
         return "invalid"
+    # --prove: a disproof is a disagreement whatever the samples say
+    if proof == "disproved":
+        return "disagrees"
     if result.inconclusive:
         return "inconclusive"
     agrees = result.found if expected == "counterexample" else not result.found
-    return "agrees" if agrees else "disagrees"
+    if not agrees:
+        return "disagrees"
+    # --prove: samples agree but sympy could not reduce the residual to 0
+    return "inconclusive" if proof == "not proved" else "agrees"
+
+
+def proof_verdict(status: str) -> Verdict:
+    """The verdict of a proof run alone (``--prove-only``): ``proved`` -> agrees, ``disproved`` ->
+    disagrees, ``not proved`` -> inconclusive."""
+    if status == "proved":
+        return "agrees"
+    return "disagrees" if status == "disproved" else "inconclusive"

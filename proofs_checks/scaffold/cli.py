@@ -1,9 +1,15 @@
 """The command line: ``python -m proofs_checks [--list] [--only ID ...] [--instances N] [--quick]
-[--seed S] [--json PATH] [--figures DIR] [--no-figures]``.
+[--seed S] [--json PATH] [--figures DIR] [--no-figures] [--prove | --prove-only]
+[--show-proof ID]``.
 
-Exit status (RUNNER.md): 0 every verdict agrees or is inconclusive; 1 some verdict disagrees;
-2 usage error (bad flags or paths, found before any work); 3 some verdict is invalid and none
-disagrees; 130 interrupted (the partial JSON report of the finished claims is written).
+Proofs (:mod:`proofs_checks.proofs`, ``docs/proofs.md``): ``--prove`` also runs each claim's
+symbolic proof for K = 2, 3, 4 beside its random instances; ``--prove-only`` runs only the proofs
+(claims without one are skipped and named); ``--show-proof ID`` prints a proof's steps and exits.
+
+Exit status (the runner's contract, docs/architecture.md and the README): 0 every verdict
+agrees or is inconclusive; 1 some verdict disagrees; 2 usage error (bad flags or paths, found
+before any work); 3 some verdict is invalid and none disagrees; 130 interrupted (the partial
+JSON report of the finished claims is written).
 
 Figures: without ``--figures``, the canonical run (default seed and sizes, every claim) refreshes
 the committed gallery ``figures/``; every other run writes to ``reports/figures/``.
@@ -16,6 +22,7 @@ import os
 import sys
 from pathlib import Path
 
+from .claim import Claim
 from .registry import all_claims
 from .runner import ClaimRun, run_claims, write_json
 
@@ -31,7 +38,7 @@ DEFAULT_SEED = 0
 EXIT_OK, EXIT_DISAGREES, EXIT_USAGE, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m proofs_checks",
         description="Check the claims of docs/theory.md on random instances.",
@@ -57,6 +64,17 @@ def _parser() -> argparse.ArgumentParser:
         help="where figures go (default: figures/ for the canonical run, else reports/figures/)",
     )
     parser.add_argument("--no-figures", action="store_true", help="draw no figures")
+    # --- proofs (proofs_checks.proofs) ---
+    proofs = parser.add_mutually_exclusive_group()
+    proofs.add_argument(
+        "--prove", action="store_true", help="also run the symbolic proofs (K = 2, 3, 4)"
+    )
+    proofs.add_argument(
+        "--prove-only", action="store_true", help="run only the symbolic proofs, no instances"
+    )
+    parser.add_argument(
+        "--show-proof", metavar="ID", help="print the steps of a claim's proof and exit"
+    )
     return parser
 
 
@@ -89,7 +107,9 @@ def _check_paths(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
             parser.error(f"--figures {args.figures}: {why}")
 
 
-def _figures_dir(args: argparse.Namespace) -> Path | None:
+def figures_dir_for(args: argparse.Namespace) -> Path | None:
+    """Where figures go: none with ``--no-figures``; ``--figures DIR``; the committed gallery for
+    the canonical run (default seed and sizes, every claim); ``reports/figures/`` otherwise."""
     if args.no_figures:
         return None
     if args.figures is not None:
@@ -110,26 +130,64 @@ def exit_status(runs: list[ClaimRun]) -> int:
     return EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+def _validated_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """The parsed flags, every usage error (bad numbers, bad output paths) raised before any
+    work (exit status 2)."""
     args = parser.parse_args(argv)
+    if args.instances is not None and args.instances < 1:
+        parser.error(f"--instances {args.instances}: expected at least 1")
+    if args.seed < 0:
+        parser.error(f"--seed {args.seed}: expected a whole number >= 0")
+    _check_paths(parser, args)
+    return args
+
+
+def _selected_claims(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[Claim]:
+    """The claims to run, in report order; ``--only`` ids checked, duplicates run once."""
     claims = all_claims()
-    if args.list:
-        for c in claims:
-            print(f"{c.id:<24} {c.expected:<15} {c.statement}")
-        return EXIT_OK
     if args.only:
         known = {c.id: c for c in claims}
         unknown = [cid for cid in args.only if cid not in known]
         if unknown:
             parser.error(f"unknown claim id(s) {unknown}; known: {sorted(known)}")
         claims = [known[cid] for cid in dict.fromkeys(args.only)]
-    if args.instances is not None and args.instances < 1:
-        parser.error(f"--instances {args.instances}: expected at least 1")
-    if args.seed < 0:
-        parser.error(f"--seed {args.seed}: expected a whole number >= 0")
-    _check_paths(parser, args)
-    figures_dir = _figures_dir(args)
+    return _with_proofs(claims) if args.prove_only else claims
+
+
+def _interrupted(runs: list[ClaimRun], total: int, json_path: Path | None) -> int:
+    """Ctrl-C: write the finished claims' partial report, say so in one line, exit 130."""
+    if json_path is not None:
+        write_json(runs, json_path, complete=False)
+    where = f"; partial report in {json_path}" if json_path is not None else ""
+    print(f"\ninterrupted after {len(runs)} of {total} claims{where}", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def _summary(runs: list[ClaimRun], status: int, figures_dir: Path | None) -> str:
+    """The report's last line: how many agree, which do not, the exit status, the figures."""
+    bad = [f"{r.claim.id} ({r.verdict})" for r in runs if r.verdict in ("disagrees", "invalid")]
+    agree = sum(r.verdict == "agrees" for r in runs)
+    undecided = [r.claim.id for r in runs if r.verdict == "inconclusive"]
+    return (
+        f"\n{agree} of {len(runs)} claims agree"
+        + (f"; inconclusive: {', '.join(undecided)}" if undecided else "")
+        + (f"; NOT AGREEING: {', '.join(bad)}" if bad else "")
+        + f" (exit status {status})"
+        + (f"; figures in {figures_dir}" if figures_dir is not None else "")
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = _validated_args(parser, argv)
+    if args.show_proof is not None:
+        return _show_proof(parser, args.show_proof)
+    if args.list:
+        for c in all_claims():
+            print(f"{c.id:<24} {c.expected:<15} {c.statement}")
+        return EXIT_OK
+    claims = _selected_claims(parser, args)
+    figures_dir = None if args.prove_only else figures_dir_for(args)
     runs: list[ClaimRun] = []
     try:
         run_claims(
@@ -139,27 +197,45 @@ def main(argv: list[str] | None = None) -> int:
             figures_dir=figures_dir,
             quick=args.quick,
             done=runs,
+            prove=args.prove or args.prove_only,
+            sample=not args.prove_only,
         )
     except KeyboardInterrupt:
-        if args.json is not None:
-            write_json(runs, args.json, complete=False)
-        print(
-            f"\ninterrupted after {len(runs)} of {len(claims)} claims"
-            + (f"; partial report in {args.json}" if args.json is not None else ""),
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
+        return _interrupted(runs, len(claims), args.json)
     if args.json is not None:
         write_json(runs, args.json)
     status = exit_status(runs)
-    bad = [f"{r.claim.id} ({r.verdict})" for r in runs if r.verdict in ("disagrees", "invalid")]
-    agree = sum(r.verdict == "agrees" for r in runs)
-    undecided = [r.claim.id for r in runs if r.verdict == "inconclusive"]
-    print(
-        f"\n{agree} of {len(runs)} claims agree"
-        + (f"; inconclusive: {', '.join(undecided)}" if undecided else "")
-        + (f"; NOT AGREEING: {', '.join(bad)}" if bad else "")
-        + f" (exit status {status})"
-        + (f"; figures in {figures_dir}" if figures_dir is not None else "")
-    )
+    print(_summary(runs, status, figures_dir))
+    if args.prove or args.prove_only:
+        print(_proof_summary(runs))
     return status
+
+
+# --- proofs (proofs_checks.proofs) ------------------------------------------------------------
+
+
+def _show_proof(parser: argparse.ArgumentParser, claim_id: str) -> int:
+    from .. import proofs
+
+    if claim_id not in proofs.available():
+        parser.error(f"--show-proof {claim_id}: no proof; proofs exist for {proofs.available()}")
+    print(proofs.show(claim_id))
+    return EXIT_OK
+
+
+def _with_proofs(claims: list[Claim]) -> list[Claim]:
+    """The claims that have a proof; the others are named as skipped."""
+    from .. import proofs
+
+    skipped = [c.id for c in claims if c.id not in proofs.available()]
+    if skipped:
+        print(f"no proof (skipped by --prove-only): {', '.join(skipped)}")
+    return [c for c in claims if c.id in proofs.available()]
+
+
+def _proof_summary(runs: list[ClaimRun]) -> str:
+    """The timing line of the proofs: how many proved, in how many seconds of CPU."""
+    done = [r.proof for r in runs if r.proof is not None]
+    proved = sum(p.status == "proved" for p in done)
+    seconds = sum(p.seconds for p in done)
+    return f"proofs: {proved} of {len(done)} proved for K = 2, 3, 4 in {seconds:.1f} s of CPU"

@@ -7,7 +7,8 @@ A claim's ``figure(result, gallery)`` draws each of its figures inside :meth:`Ga
             ax.scatter(...)
 
 On leaving the block the figure is laid out, saved as ``<name>.png`` in the gallery's folder at
-:data:`DPI` and closed; :attr:`Gallery.paths` lists what was written.
+:data:`DPI` and closed; :attr:`Gallery.paths` lists what was written.  ``simplex_xy`` (the
+3-response simplex in the plane) is :func:`theory.plot.simplex_xy`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from theory.plot import simplex_xy
 
 __all__ = ["Gallery", "DPI", "STYLE", "simplex_xy"]
 
@@ -53,7 +54,7 @@ class Gallery:
         """A new figure ``(fig, axes)`` drawn in :data:`STYLE`, saved as ``name.png`` on exit."""
         import matplotlib.pyplot as plt
 
-        with plt.rc_context(STYLE):
+        with plt.rc_context(STYLE):  # type: ignore[arg-type]
             fig, axes = plt.subplots(nrows, ncols, figsize=size, **subplots)
             try:
                 yield fig, axes
@@ -63,10 +64,3 @@ class Gallery:
                 self.paths.append(path)
             finally:
                 plt.close(fig)
-
-
-def simplex_xy(p: Any) -> np.ndarray:
-    """Barycentric coordinates on three responses -> points ``(n, 2)`` in the plane: the
-    triangle with response 0 at ``(0, 0)``, 1 at ``(1, 0)`` and 2 at ``(1/2, sqrt(3)/2)``."""
-    corners = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3) / 2]])
-    return np.atleast_2d(np.asarray(p, dtype=float)) @ corners

@@ -38,6 +38,13 @@ CLAIM_ORDER = (
     "SFT-no-correspondence",
     "mitigations",
     "opt-success",
+    "IPO-optimum-is-WRO",
+    "IPO-mu0-ne-mu1",
+    "cDPO-is-smoothed-DPO",
+    "rDPO-is-debiased-DPO",
+    "zoo-no-correspondence",
+    "zoo-no-consistency",
+    "GPO-links",
 )
 
 

@@ -13,11 +13,22 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from .claim import CheckContext, CheckResult, Claim, ControlOutcome, Verdict
+from .claim import (
+    CheckContext,
+    CheckResult,
+    Claim,
+    ControlOutcome,
+    Verdict,
+    proof_verdict,
+    verdict_of,
+)
 from .figures import Gallery
 from .registry import claim_rng, control_rng, jsonable
+
+if TYPE_CHECKING:
+    from ..proofs.core import ProofResult
 
 __all__ = ["ClaimRun", "run_claim", "run_claims", "print_report", "write_json", "report_dict"]
 
@@ -65,10 +76,26 @@ class ClaimRun:
     controls: tuple[ControlOutcome, ...] = ()
     error: str | None = None
     figures: list[Path] = field(default_factory=list)
+    # --prove / --prove-only: the symbolic proof (None: not run, or no proof for this claim)
+    proof: ProofResult | None = None
+    proof_requested: bool = False
+    proof_error: str | None = None
+    sampled: bool = True
 
     @property
     def verdict(self) -> Verdict:
-        return self.claim.verdict(self.result, self.controls) if self.result else "invalid"
+        if self.proof_error is not None or self.error is not None:  # something raised
+            return "invalid"
+        if not self.sampled:  # --prove-only
+            return proof_verdict(self.proof.status) if self.proof else "invalid"
+        status = self.proof.status if self.proof else None
+        return verdict_of(self.claim.expected, self.result, self.controls, status)
+
+    def proof_field(self) -> Any:
+        """The JSON ``proof`` field: the proof's record, ``"no proof"``, or None (not run)."""
+        if self.proof is not None:
+            return self.proof.as_dict()
+        return "no proof" if self.proof_requested else None
 
     @property
     def instances(self) -> int:
@@ -84,7 +111,7 @@ class ClaimRun:
             "instances": self.instances,
             "seed": self.seed,
             "verdict": self.verdict,
-            "error": self.error,
+            "error": self.error or self.proof_error,
             "controls": [
                 {"name": c.name, "detected": c.detected, "error": c.error} for c in self.controls
             ],
@@ -92,6 +119,7 @@ class ClaimRun:
             "details": jsonable(r.details) if r else {},
             "seconds": round(self.seconds, 3),
             "figures": [str(p) for p in self.figures],
+            "proof": self.proof_field(),
         }
 
 
@@ -121,10 +149,15 @@ def run_claim(
     figures_dir: Path | None,
     stream: TextIO | None = None,
     quick: bool = False,
+    prove: bool = False,
+    sample: bool = True,
 ) -> ClaimRun:
     """Run one claim's check, its positive controls and (when ``figures_dir`` is given) its
     figure on ``instances`` random instances (default: the claim's ``quick_instances`` if
-    ``quick``, else its ``default_instances``)."""
+    ``quick``, else its ``default_instances``).  ``prove``: also run the claim's symbolic proof
+    (:mod:`proofs_checks.proofs`); ``sample=False``: only the proof (``--prove-only``)."""
+    if not sample:
+        return _proof_only(claim, seed)
     if instances is not None:
         n = instances
     else:
@@ -143,9 +176,57 @@ def run_claim(
     controls = _run_controls(claim, seed)
     seconds = time.monotonic() - start
     run = ClaimRun(claim, result, seed, seconds, controls, error)
+    if prove:
+        run.proof_requested = True
+        run.proof, run.proof_error = _prove(claim, seed)
     if figures_dir is not None and claim.figure is not None and result is not None:
-        run.figures = _draw(claim.figure, result, figures_dir)
+        try:
+            run.figures = _draw(claim.figure, result, figures_dir)
+        except Exception as exc:  # a figure that fails leaves the run incomplete: invalid
+            run.error = f"figure: {_where(exc)}"
     return run
+
+
+# --- --prove / --prove-only ------------------------------------------------------------------
+
+
+def _prove(claim: Claim, seed: int) -> tuple[ProofResult | None, str | None]:
+    """The claim's proof (None when it has none) and the error when the proof raised."""
+    from .. import proofs
+
+    if claim.id not in proofs.available():
+        return None, None
+    try:
+        return proofs.prove(claim.id, seed=seed), None
+    except Exception as exc:
+        return None, f"proof: {_where(exc)}"
+
+
+def _proof_only(claim: Claim, seed: int) -> ClaimRun:
+    start = time.monotonic()
+    proof, error = _prove(claim, seed)
+    run = ClaimRun(claim, None, seed, time.monotonic() - start)
+    run.proof, run.proof_error, run.proof_requested, run.sampled = proof, error, True, False
+    return run
+
+
+def _proof_line(run: ClaimRun) -> str | None:
+    """The report's proof line, or None when no proof was requested."""
+    if not run.proof_requested:
+        return None
+    pr = run.proof
+    if pr is None:
+        return "no proof" if run.proof_error is None else f"error: {run.proof_error}"
+    Ks = ", ".join(map(str, pr.Ks))
+    if pr.status == "proved":
+        return f"proved for K = {Ks} ({pr.seconds:.1f} s of CPU)"
+    line = f"{pr.status} at {pr.failed}: {pr.residual}"
+    if pr.counterexample:
+        line += f"; counterexample {json.dumps(pr.counterexample)}"
+    return line + f" ({pr.seconds:.1f} s of CPU)"
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def _draw(figure: Callable[[CheckResult, Gallery], None], result: CheckResult, outdir: Path):
@@ -168,6 +249,8 @@ def run_claims(
     stream: TextIO | None = None,
     quick: bool = False,
     done: list[ClaimRun] | None = None,
+    prove: bool = False,
+    sample: bool = True,
 ) -> list[ClaimRun]:
     """Run each claim in turn, printing its row as soon as it finishes.  Finished runs are
     appended to ``done`` (when given) as they finish, so a caller interrupted midway keeps
@@ -181,6 +264,8 @@ def run_claims(
             figures_dir=figures_dir,
             stream=stream,
             quick=quick,
+            prove=prove,
+            sample=sample,
         )
         print_report([run], out=out, header=not runs)
         runs.append(run)
@@ -205,6 +290,9 @@ def print_report(runs: list[ClaimRun], *, out: TextIO | None = None, header: boo
             out.write(f"    observed:  {r.observed}\n")
             if r.counterexample is not None:
                 out.write(f"    counterexample: {json.dumps(jsonable(r.counterexample))}\n")
+        proof_line = _proof_line(run)
+        if proof_line is not None:
+            out.write(f"    proof:     {proof_line}\n")
         if run.error:
             out.write(f"    error: {run.error}\n")
         for ctl in run.controls:

@@ -36,6 +36,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Self
 
+from .claim import CheckResult
+
 __all__ = [
     "Tally",
     "Max",
@@ -230,8 +232,25 @@ class Tally:
             merged[f.name] = a.merge(b) if hasattr(a, "merge") else a + b
         return type(self)(**merged)
 
+    def result(self, instances: int, observed: str, **details: Any) -> CheckResult:
+        """The check's result: ``found`` when a witness was offered, the smallest witness as the
+        counterexample, and :meth:`summary` plus ``details`` (whose keys may not shadow a
+        statistic of the tally) as the details."""
+        summary = self.summary()
+        clash = sorted(set(summary) & set(details))
+        if clash:
+            raise ValueError(f"details {clash} would overwrite statistics of the tally")
+        return CheckResult(
+            observed=observed,
+            instances=instances,
+            found=bool(self.witness),
+            counterexample=self.witness.value,
+            details={**summary, **details},
+        )
+
     def summary(self) -> dict[str, Any]:
-        """Every statistic as plain data (for the report's details), the witness left out."""
+        """Every statistic as plain data (for the report's details), the witness left out; a
+        further :class:`Smallest` field (a check that keeps more than one) gives its value."""
         out: dict[str, Any] = {}
         for f in fields(self):
             if f.name == "witness":
@@ -243,6 +262,8 @@ class Tally:
                 out[f.name] = v.values
             elif isinstance(v, Counts):
                 out[f.name] = dict(v.by_key)
+            elif isinstance(v, Smallest):  # a second smallest (besides the witness): its value
+                out[f.name] = v.value
             else:
                 out[f.name] = asdict(v) if hasattr(v, "__dataclass_fields__") else v
         return out

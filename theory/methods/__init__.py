@@ -1,62 +1,16 @@
-"""Non-WRO training methods: one module per method, each with its population loss, its
-finite-sample loss and its fixed points (THEORY.md, Definitions: DPO, SFT).
+"""Training methods: one module per method, each with its population loss, its
+finite-sample loss and its fixed points (docs/theory.md, Definitions).
 
 * :mod:`theory.methods.sft`: SFT on preferred / dispreferred samples;
-* :mod:`theory.methods.dpo`: direct preference optimization.
+* :mod:`theory.methods.best_of_n`: best-of-n filtering (raises SFT's ceiling);
+* :mod:`theory.methods.dpo`: direct preference optimization (its loss, and its minimizer set);
+* :mod:`theory.methods.rlhf`: RLHF (a Bradley-Terry reward, then the KL-regularized policy);
+* :mod:`theory.methods.nlhf`: NLHF (the regularized Nash equilibrium of self-play).
+
+This package is a namespace of modules (``theory.methods.dpo.dpo_loss``, ...); the main functions
+of each are also at the top level of :mod:`theory`.
 """
 
-from .dpo import (
-    DPO_TOL,
-    DPOMinimizerSet,
-    WinRateRange,
-    dpo_data_win_rate_range,
-    dpo_implicit_reward,
-    dpo_logit_gradient,
-    dpo_loss,
-    dpo_loss_from_log_probs,
-    dpo_loss_from_weights,
-    dpo_minimizers,
-    dpo_sampled_loss,
-    dpo_weights,
-    dpo_win_rate_range,
-)
-from .sft import (
-    best_of_n,
-    best_of_n_win_rate,
-    loser_distribution,
-    sft_loss,
-    sft_sampled_loss,
-    sft_target,
-    sft_variance_term,
-    sft_win_rate,
-    sft_win_rate_formula,
-    strict_order_ceiling,
-    winner_distribution,
-)
+from . import best_of_n, dpo, nlhf, rlhf, sft
 
-__all__ = [
-    "DPO_TOL",
-    "DPOMinimizerSet",
-    "WinRateRange",
-    "dpo_data_win_rate_range",
-    "dpo_implicit_reward",
-    "dpo_logit_gradient",
-    "dpo_loss",
-    "dpo_loss_from_log_probs",
-    "dpo_loss_from_weights",
-    "dpo_minimizers",
-    "dpo_sampled_loss",
-    "dpo_weights",
-    "dpo_win_rate_range",
-    "best_of_n",
-    "best_of_n_win_rate",
-    "loser_distribution",
-    "sft_loss",
-    "sft_sampled_loss",
-    "sft_target",
-    "sft_variance_term",
-    "sft_win_rate",
-    "sft_win_rate_formula",
-    "strict_order_ceiling",
-    "winner_distribution",
-]
+__all__ = ["best_of_n", "dpo", "nlhf", "rlhf", "sft"]

@@ -1,7 +1,7 @@
 """Supervised fine-tuning (SFT) on preferred (or dispreferred) samples: losses and fixed points.
 
 SFT on preferred samples maximises the likelihood of the winner ``y_w`` of each comparison drawn
-from the preference data distribution ``D = (rho, mu0, mu1, P)`` (THEORY.md, Definitions).  Its
+from the preference data distribution ``D = (rho, mu0, mu1, P)`` (docs/theory.md, Definitions).  Its
 population loss is the cross-entropy
 
     L_SFT(pi) = - sum_x rho_x sum_y p_w(x, y) log pi_x(y),
@@ -21,7 +21,9 @@ In general (``mu0 != mu1``, anchor ``q = (mu0 + mu1)/2``, ``W_a = P mu_a``):
 
 which reduces to the line above when ``mu0 = mu1``.  Targets and win rates are exact for rational
 inputs; losses involve logarithms and are floats.  Claims ``SFT-closed-form``,
-``SFT-no-consistency``, ``SFT-no-correspondence`` and ``mitigations``.
+``SFT-no-consistency``, ``SFT-no-correspondence`` and ``mitigations``.  Best-of-``n`` filtering,
+which raises SFT's ceiling (SFT itself is best-of-2 for a strict order), is in
+:mod:`theory.methods.best_of_n`.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from ..data import PreferenceData, PreferenceDataset, data_anchor
 from ..errors import InvalidParameterError, ShapeMismatchError
 from ..numbers import Number, as_array, common_kind, is_exact, scalar, to_float
 from ..preferences import validate_preference_matrix
-from ..simplex import check_K, validate_distribution, validate_model
+from ..simplex import validate_distribution, validate_model
 from ..winrate import response_win_rates, win_rate
 
 __all__ = [
@@ -48,9 +50,6 @@ __all__ = [
     "sft_win_rate",
     "sft_win_rate_formula",
     "sft_variance_term",
-    "best_of_n",
-    "best_of_n_win_rate",
-    "strict_order_ceiling",
 ]
 
 SFTSide = Literal["preferred", "dispreferred"]
@@ -230,74 +229,3 @@ def sft_win_rate_formula(data: PreferenceData, side: SFTSide = "preferred") -> N
             value = data.mu1[x] @ (W0 * Wq) + data.mu0[x] @ (W1 * Wq)
         total = total + data.rho[x] * value
     return scalar(total, data.exact)
-
-
-def _reward_groups(r: np.ndarray) -> list[np.ndarray]:
-    """Responses grouped by equal reward, lowest reward first."""
-    values = sorted(set(r.tolist()))
-    return [np.flatnonzero(r == v) for v in values]
-
-
-def best_of_n(mu: Any, r: Any, n: int) -> np.ndarray:
-    """The best-of-``n`` distribution of ``mu`` under reward ``r`` (one prompt, ``(K,)``): draw
-    ``n`` responses from ``mu`` and keep one with the highest reward (ties: a uniformly random
-    draw among the tied maxima, so tied responses keep their ``mu`` proportions).
-
-    With ``F(v) = mu(r <= v)`` and ``F^-(v) = mu(r < v)``, a response ``y`` with reward ``v``
-    gets ``(F(v)^n - F^-(v)^n) * mu(y) / mu(r = v)``.  SFT on best-of-``n`` samples converges to
-    it; for ``n = 2`` and the strict order of ``r`` it equals :func:`winner_distribution`.
-    Exact for exact ``mu`` (``r`` is only compared).
-
-    >>> best_of_n([Fraction(1, 2)] * 2, [1, 0], 2).tolist()
-    [Fraction(3, 4), Fraction(1, 4)]
-    """
-    mu_arr = validate_distribution(mu, name="mu")
-    r_arr = np.asarray(to_float(as_array(r, name="r")))
-    if r_arr.shape != mu_arr.shape:
-        raise ShapeMismatchError(f"r has shape {r_arr.shape} but mu has shape {mu_arr.shape}")
-    if not isinstance(n, int | np.integer) or n < 1:
-        raise InvalidParameterError(f"n = {n!r}, expected an integer >= 1")
-    exact = is_exact(mu_arr)
-    out = np.array([Fraction(0)] * len(mu_arr), dtype=object) if exact else np.zeros(len(mu_arr))
-    below: Any = Fraction(0) if exact else 0.0
-    for group in _reward_groups(r_arr):
-        mass = sum(mu_arr[group], Fraction(0) if exact else 0.0)
-        if mass == 0:
-            continue
-        share = (below + mass) ** n - below**n
-        out[group] = mu_arr[group] * share / mass
-        below = below + mass
-    return out
-
-
-def best_of_n_win_rate(P: Any, mu: Any, r: Any, n: int) -> Number:
-    """``WR(best_of_n(mu, r, n); mu)`` under ``P`` (one prompt); exact for exact inputs.
-
-    For a strict order that agrees with ``r`` and a continuous start this tends to
-    ``n / (n + 1)``: the ceiling that best-of-``n`` filtering raises above SFT's ``2/3``.
-
-    >>> from theory.preferences import total_order
-    >>> best_of_n_win_rate(total_order(2), [Fraction(1, 2)] * 2, [1, 0], 3)
-    Fraction(11, 16)
-    """
-    return win_rate(P, best_of_n(mu, r, n), mu)
-
-
-def strict_order_ceiling(K: int, *, n: int = 2) -> Fraction:
-    """``WR(best_of_n(u); u)`` for the strict order over ``K`` responses and the uniform start
-    ``u``, exact, in ``O(K)``: for a strict order ``W_u(y) = F^-(y) + u(y) / 2`` (the mid-rank of
-    ``y`` under ``u``), so no ``K x K`` matrix is built.  ``n = 2`` is SFT on preferred samples:
-    ``1/2 + 2 Var = 2/3 - 1/(6 K^2)``, approaching the ``2/3`` ceiling as ``K`` grows (and
-    ``n / (n + 1)`` in general).
-
-    >>> strict_order_ceiling(2), strict_order_ceiling(10)
-    (Fraction(5, 8), Fraction(133, 200))
-    """
-    check_K(K, minimum=1)
-    if not isinstance(n, int | np.integer) or n < 1:
-        raise InvalidParameterError(f"n = {n!r}, expected an integer >= 1")
-    total = Fraction(0)
-    for k in range(K):  # k responses rank below this one
-        below, at = Fraction(k, K), Fraction(1, K)
-        total += ((below + at) ** n - below**n) * (below + at / 2)
-    return total
