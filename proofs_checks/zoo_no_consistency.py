@@ -1,0 +1,194 @@
+"""zoo-no-consistency: APO-zero's K = 3 ceiling, and which zoo losses fall short of the best
+achievable win rate.
+
+APO-zero's loss ``1 - sigma(u_w) + sigma(u_l)`` is separable; as ``beta -> 0`` its minimizer is
+``pi ∝ (p_w - p_l)_+`` (:func:`theory.zoo.closed_forms.apo_zero_limit`).  On a strict order
+``0 > 1 > 2`` with ``mu = (1/5, 1/5, 3/5)`` this is ``(2/3, 1/3, 0)``, whose win rate against
+``mu`` is ``5/6``, below the best achievable ``9/10`` (a point mass on response 0): exact
+Fractions.  It is re-verified by a separate path: the generic solver's APO-zero minimizer at
+``beta = 1e-2`` and ``1e-3`` (floats) must be within :data:`APPROACH` of ``(2/3, 1/3, 0)`` and
+its win rate (summed here) below ``9/10`` by more than ``1/20``.
+
+Then every zoo loss is classified for consistency (:func:`theory.zoo.classify.consistency`) on
+random rational instances (K in 2..4): the win rate of its minimizer's best member in the
+``beta -> 0`` limit against ``max_y (P m)_y`` (``m = (mu0 + mu1)/2``), with how many instances
+fall short and by how much (the table of docs/zoo.md).
+
+Figure ``zoo_minimizers_simplex``: every zoo loss's minimizer (``beta = 1``, ``pi_ref`` uniform) on
+one cyclic three-response instance, beside the identity-WRO optimum (anchor ``mu``, same beta) and
+the maximal lottery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from theory import PreferenceData, maximal_lottery, total_order, wro_optimum
+from theory.zoo import ZOO
+from theory.zoo.classify import Consistency, consistency, merge_consistency
+from theory.zoo.closed_forms import apo_zero_limit
+from theory.zoo.instances import random_instances
+from theory.zoo.solve import minimize
+
+from .scaffold import CheckContext, CheckResult, Claim, Control, Gallery, Tally, cells, simplex_xy
+
+MAX_K = 4
+#: How close the solver's small-beta minimizer must come to the exact limit.
+APPROACH = 2e-2
+
+
+def apo_example() -> PreferenceData:
+    """docs/zoo.md's example: a strict order on three responses, ``mu = (1/5, 1/5, 3/5)``."""
+    F = Fraction
+    return PreferenceData(P=total_order(3), mu0=[F(1, 5), F(1, 5), F(3, 5)])
+
+
+def ceiling(D: PreferenceData) -> dict:
+    """The exact limit, its exact win rate and the best achievable (sums written here)."""
+    pi = apo_zero_limit(D)[0]
+    P, mu = D.P[0], D.mu0[0]
+    W = [sum(P[i, j] * mu[j] for j in range(D.K)) for i in range(D.K)]
+    wr = sum(pi[i] * W[i] for i in range(D.K))
+    return {"pi": pi, "win_rate": wr, "best": max(W)}
+
+
+def reverify(D: PreferenceData, exact: dict) -> dict | None:
+    """The solver at small beta approaches the exact limit and falls short (module docstring)."""
+    P, mu = np.asarray(D.P[0], dtype=float), np.asarray(D.mu0[0], dtype=float)
+    out = {}
+    for beta in (1e-2, 1e-3):
+        sol = minimize(ZOO["apo_zero"], D, np.full((1, D.K), 1.0 / D.K), beta, starts=3)
+        pi = sol.pi[0]
+        gap = float(np.abs(pi - np.asarray(exact["pi"], dtype=float)).max())
+        wr = float(sum(pi[i] * P[i, j] * mu[j] for i in range(D.K) for j in range(D.K)))
+        if gap > APPROACH or wr > float(exact["best"]) - 0.05:
+            return None
+        out[f"beta={beta:g}"] = {"pi": pi, "win_rate": wr, "gap": gap}
+    return out
+
+
+@dataclass
+class Stats(Tally):
+    reports: dict = field(default_factory=dict)
+
+
+def check(ctx: CheckContext) -> CheckResult:
+    D = apo_example()
+    exact = ceiling(D)
+    proof = reverify(D, exact)
+    stats = Stats()
+    found = proof is not None and exact["win_rate"] < exact["best"]
+    if found:
+        stats.witness.offer(
+            (3,),
+            {
+                "loss": "apo_zero",
+                "P": D.P[0],
+                "mu": D.mu0[0],
+                "limit_pi": exact["pi"],
+                "win_rate": exact["win_rate"],
+                "best": exact["best"],
+                "solver": proof,
+            },
+        )
+    reports: dict[str, Consistency | None] = {name: None for name in ZOO}
+    for cell in cells(ctx.rng, ctx.instances, K=range(2, MAX_K + 1)):
+        batch = random_instances(ctx.rng, cell.n, cell.K)
+        for name, loss in ZOO.items():
+            reports[name] = merge_consistency(reports[name], consistency(loss, batch, ctx.rng))
+    rows = {
+        name: {
+            "limit": r.limit,
+            "short": r.short_instances,
+            "of": r.instances,
+            "max_shortfall": r.shortfall_limit,
+            "by_symmetry": r.by_symmetry,
+        }
+        for name, r in reports.items()
+        if r is not None
+    }
+    short = [n for n, r in rows.items() if r["short"]]
+    observed = (
+        f"APO-zero, K = 3 strict order, mu = (1/5, 1/5, 3/5): beta -> 0 limit (2/3, 1/3, 0), win "
+        f"rate {exact['win_rate']} < best {exact['best']} (exact; solver at beta = 1e-2, 1e-3 "
+        f"{'agrees' if found else 'DOES NOT agree'}); on {ctx.instances} instances "
+        f"{len(short)} of {len(rows)} losses fall short somewhere: {', '.join(short)}"
+    )
+    details = {"losses": rows, "simplex": {k: v.tolist() for k, v in simplex_points().items()}}
+    return CheckResult(observed, ctx.instances, found, stats.witness.value, details=details)
+
+
+def simplex_instance() -> PreferenceData:
+    """The figure's instance: a cyclic ``P`` on three responses (``0 > 1 > 2 > 0``),
+    ``mu = (1/2, 3/10, 1/5)``."""
+    F = Fraction
+    P = [[F(1, 2), F(3, 4), F(2, 5)], [F(1, 4), F(1, 2), F(7, 10)], [F(3, 5), F(3, 10), F(1, 2)]]
+    return PreferenceData(P=P, mu0=[F(1, 2), F(3, 10), F(1, 5)])
+
+
+def simplex_points(beta: float = 1.0) -> dict:
+    """Each zoo loss's minimizer on :func:`simplex_instance` (``pi_ref`` uniform), the
+    identity-WRO optimum (anchor ``mu``, the same beta) and the maximal lottery."""
+    D = simplex_instance()
+    ref = np.full((1, 3), 1 / 3)
+    pts = {name: minimize(loss, D, ref, beta, starts=3).pi[0] for name, loss in ZOO.items()}
+    P, mu = np.asarray(D.P[0], dtype=float), np.asarray(D.mu0[0], dtype=float)
+    pts["WRO (identity, anchor mu)"] = wro_optimum(P, mu, beta=beta, pi_ref=ref[0]).pi
+    pts["maximal lottery"] = np.asarray(maximal_lottery(D.P[0]).pi, dtype=float)
+    return pts
+
+
+def figure(result: CheckResult, gallery: Gallery) -> None:
+    pts = result.details.get("simplex", {})
+    corners = simplex_xy(np.eye(3))
+    with gallery.new("zoo_minimizers_simplex", size=(6.5, 5.5)) as (_fig, ax):
+        ax.plot(*np.vstack([corners, corners[:1]]).T, "k-", lw=0.8)
+        for k, label in enumerate(("y0", "y1", "y2")):
+            ax.annotate(
+                label, corners[k], textcoords="offset points", xytext=(-4, -12 + 18 * (k == 2))
+            )
+        cmap = _colors(len(pts))
+        marks = {"WRO (identity, anchor mu)": "*", "maximal lottery": "D"}
+        for i, (name, p) in enumerate(pts.items()):
+            xy = simplex_xy(np.asarray(p, dtype=float))[0]
+            m = marks.get(name, "o")
+            ax.scatter(
+                *xy,
+                s=30 if m == "o" else 80,
+                marker=m,
+                label=name,
+                color=cmap(i) if m == "o" else "k",
+                zorder=2 if m == "o" else 3,
+            )
+        ax.set_aspect("equal")
+        ax.axis("off")
+        ax.set_title("zoo minimizers, beta = 1, pi_ref uniform\ncyclic P, mu = (.5, .3, .2)")
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7)
+
+
+def _colors(n: int) -> Any:
+    import matplotlib.pyplot as plt
+
+    cmap = plt.get_cmap("tab20")
+    return lambda i: cmap(i % 20)
+
+
+def _control(rng: np.random.Generator) -> bool:
+    return reverify(apo_example(), ceiling(apo_example())) is not None
+
+
+CLAIM = Claim(
+    "zoo-no-consistency",
+    "APO-zero's K = 3 ceiling (win rate 5/6 < 9/10), and the zoo losses whose minimizer falls "
+    "short of the best achievable win rate",
+    "counterexample",
+    check,
+    figure,
+    default_instances=200,
+    quick_instances=30,
+    controls=(Control("the APO-zero example re-verifies", _control),),
+)

@@ -1,0 +1,96 @@
+"""theory.zoo: the method zoo of offline pairwise preference losses (docs/zoo.md).
+
+A loss as data (:class:`PairwiseLoss`, :func:`margin_loss` for a user's loss), the registry
+:data:`ZOO` keyed by TRL's ``loss_type``, population values (:func:`population_loss`, exact for
+rational losses), minimizers with certificates (:func:`minimize`), closed forms
+(:mod:`theory.zoo.closed_forms`), correspondence witnesses certified by interval arithmetic
+(:mod:`theory.zoo.witness`) and the classification of a loss (:func:`classify`).
+
+>>> from theory.zoo import ZOO, classify
+>>> classify("ipo", instances=40, max_K=3).optimum.k2_wro
+True
+"""
+
+from .classify import (
+    Classification,
+    Consistency,
+    OptimumEquivalence,
+    classify,
+    consistency,
+    k2_link_profile,
+    optimum_equivalence,
+)
+from .closed_forms import (
+    apo_zero_limit,
+    bco_minimizer,
+    debiased_matrix,
+    ipo_rewards,
+    ipo_tilt_rewards,
+    k2_link,
+    pair_counts,
+    rdpo_cut_slopes,
+    rdpo_unbounded,
+    smoothed_data,
+    tilt,
+)
+from .instances import InstanceBatch, random_instances
+from .loss import (
+    NaNLossError,
+    NonFiniteLossError,
+    NotAMarginLossError,
+    PairwiseLoss,
+    margin_loss,
+)
+from .population import PairBatch, batch_from_data, loss_and_gradient, population_loss
+from .registry import ZOO, zoo_loss
+from .solve import BatchSolution, ZooMinimizer, minimize, minimize_batch
+from .witness import Witness, WitnessSearch, certify, search_witnesses
+
+__all__ = [
+    # loss
+    "PairwiseLoss",
+    "margin_loss",
+    "NotAMarginLossError",
+    "NonFiniteLossError",
+    "NaNLossError",
+    # registry
+    "ZOO",
+    "zoo_loss",
+    # population
+    "PairBatch",
+    "batch_from_data",
+    "population_loss",
+    "loss_and_gradient",
+    # solve
+    "ZooMinimizer",
+    "BatchSolution",
+    "minimize",
+    "minimize_batch",
+    # closed forms
+    "pair_counts",
+    "ipo_rewards",
+    "ipo_tilt_rewards",
+    "tilt",
+    "smoothed_data",
+    "debiased_matrix",
+    "rdpo_cut_slopes",
+    "rdpo_unbounded",
+    "k2_link",
+    "bco_minimizer",
+    "apo_zero_limit",
+    # instances and witnesses
+    "InstanceBatch",
+    "random_instances",
+    "Witness",
+    "WitnessSearch",
+    "search_witnesses",
+    "certify",
+    # classification
+    "Classification",
+    "Consistency",
+    "OptimumEquivalence",
+    "classify",
+    "consistency",
+    "k2_link_profile",
+    "optimum_equivalence",
+]
