@@ -2,6 +2,8 @@
 
 Public so that users can test their own conjectures against the library's objects::
 
+    from fractions import Fraction
+
     from hypothesis import given
     from theory import win_rate
     from theory.strategies import preference_matrices, simplex_vectors
@@ -10,8 +12,9 @@ Public so that users can test their own conjectures against the library's object
     def test_self_win_rate(P, pi):
         assert win_rate(P, pi, pi) == Fraction(1, 2)
 
-Every strategy takes ``exact``: ``True`` builds Fraction object arrays (small denominators),
-``False`` float64 arrays.  Hypothesis is a test dependency; this module imports it.
+Every strategy except :func:`increasing_h` takes ``exact``: ``True`` builds Fraction object arrays
+(small denominators), ``False`` float64 arrays.  Hypothesis is a test dependency; this module
+imports it.  A how-to: docs/howto/property_tests.md.
 """
 
 from __future__ import annotations
@@ -155,7 +158,12 @@ def increasing_h(draw: st.DrawFn) -> object:
     """A random strictly increasing ``h`` on ``[0, 1]``: a positive combination of ``p``,
     ``p^a`` (``a > 0``), and ``logit``-like or ``log`` terms, plus a constant.
 
-    Returns a plain vectorised callable (pass it to :func:`~theory.hfuncs.as_h`).
+    Returns a plain vectorised callable (pass it to :func:`~theory.hfuncs.as_h`).  It takes no
+    ``exact`` flag (it always evaluates in floats).  Beware: about two draws in three are
+    unbounded (``h(0) = -inf``, and with ``logit`` also ``h(1) = +inf``), and then an h-win rate
+    on a matrix with sure wins and losses (a total order, a cycle) can add ``+inf`` and ``-inf``
+    with positive mass and raise :class:`~theory.errors.UndefinedWinRateError`; use a family
+    without entries 0 and 1 (``bradley_terry``) or ``hypothesis.assume`` on the case you need.
     """
     c0 = draw(st.floats(-2.0, 2.0))
     c1 = draw(st.floats(0.1, 3.0))
