@@ -24,8 +24,9 @@ PATH = re.compile(
 LINK = re.compile(r"\]\((?!https?://|#|mailto:)([^)#\s]+)")
 #: Files outside the repository that must not be cited.
 OUTSIDE = re.compile(r"\b(?:THEORY|RUNNER|ZOO|STYLE|ARCHITECTURE|DEVELOPERS)\.md\b|\.\./shared")
-#: Names that look like paths but are patterns or outputs of a run, not files of the repo.
-GENERATED = ("reports/",)
+#: Names that look like paths but are patterns or outputs of a run or a docs build (the API pages
+#: under docs/api/generated/ are written at build time), not files of the repo.
+GENERATED = ("reports/", "generated/")
 
 
 def _sources() -> list[Path]:
