@@ -18,6 +18,13 @@ Instances cycle through five cases:
   and stays above the reported infimum, which it approaches;
 * **sampled**: a dataset of 10..80 comparisons: the same checks on the empirical weights, with
   the per-comparison loss :func:`theory.methods.dpo.dpo_sampled_loss` as the second computation;
+* **components**: minimizer sets with several components and references with zeros: winner-loser
+  weights made of two independent blocks (two random data distributions on disjoint sets of
+  responses, plus unshown responses) or a tiny sample of 2..6 comparisons; the reference
+  vanishes on some free responses.  Members attain ``min_loss``, which equals the sum of the
+  blocks' own minima (each block solved alone, a second computation); and a reference that
+  vanishes on a compared response is refused alike by :func:`~theory.methods.dpo.dpo_minimizers`
+  and the loss (the one support rule of docs/dpo_sft.md);
 * **ranking**: ``mu0 = mu1 = mu`` of full support and any ``P`` (general, cyclic, BT): the fitted
   rewards satisfy ``W_mu(i) = sum_j mu_j sigmoid(r_i - r_j)`` and the minimizer's implicit reward
   ``beta d`` ranks responses exactly as ``W_mu`` does.
@@ -36,6 +43,7 @@ from scipy.optimize import linprog
 from theory import to_float, total_order
 from theory.bradley_terry import mle_exists
 from theory.data import PreferenceData, data_anchor, random_preference_data, sample_dataset
+from theory.errors import SupportMismatchError
 from theory.methods.dpo import (
     DPOMinimizerSet,
     dpo_logit_gradient,
@@ -84,6 +92,9 @@ class Stats(Tally):
     followed); instances whose ranking was checked; the first no-minimizer paths."""
 
     cases: Counts = counts()
+    multi_component: int = 0
+    ref_zero_free: int = 0
+    ref_zero_refused: int = 0
     exact_full: int = 0
     free_sets: int = 0
     no_minimizer: int = 0
@@ -141,7 +152,8 @@ def _check_minimum(S: DPOMinimizerSet, loss_of: LossOf, w, ref, beta, rng, fails
         val = loss_of(pi)
         if _rel(val, S.min_loss) > TOL:
             fails.append(("member attains min_loss", {"loss": val, "min_loss": S.min_loss}))
-        g = dpo_logit_gradient(to_float(w), np.log(pi), np.log(to_float(ref)), float(beta))
+        r = to_float(ref)  # a zero of pi_ref on a free response does not enter the loss
+        g = dpo_logit_gradient(to_float(w), np.log(pi), np.log(np.where(r > 0, r, 1.0)), beta)
         if np.max(np.abs(g)) > GRAD_TOL:
             fails.append(("zero gradient at a member", {"gradient": float(np.max(np.abs(g)))}))
     M, K = w.shape[0], w.shape[1]
@@ -296,6 +308,85 @@ def _case_sampled(rng: np.random.Generator, n: int, stats: Stats) -> Fails:
     return fails
 
 
+def _block_weights(rng: np.random.Generator, K: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``(1, K, K)`` exact weights: two random data distributions on disjoint response blocks
+    (each weighted 1/2), the remaining responses unshown; and the two blocks."""
+    perm = rng.permutation(K)
+    a = int(rng.integers(2, K - 1)) if K >= 4 else 2
+    b = int(rng.integers(2, K - a + 1)) if K - a >= 2 else K - a
+    blocks = [np.sort(perm[:a]), np.sort(perm[a : a + b])]
+    w = np.array([[Fraction(0)] * K for _ in range(K)], dtype=object)
+    for block in blocks:
+        if len(block) < 2:
+            continue
+        sub = dpo_weights(
+            random_preference_data(rng, 1, len(block), family="bradley_terry", exact=True)
+        )[0]
+        w[np.ix_(block, block)] = sub / len(blocks)
+    if not w.any():
+        w[0, 0] = Fraction(1)
+    return w[None], blocks
+
+
+def _case_components(rng: np.random.Generator, n: int, stats: Stats) -> Fails:
+    K = int(rng.integers(3, MAX_K + 1))
+    beta = float(rng.choice(BETAS))
+    if (n // len(CASES)) % 2 == 0:
+        w, blocks = _block_weights(rng, K)
+    else:
+        data = random_preference_data(rng, 1, K, zeros=True, exact=True)
+        w, blocks = dpo_weights(sample_dataset(data, int(rng.integers(2, 7)), rng)), []
+    ref = to_float(random_model(rng, 1, K))
+    off = to_float(w).copy()
+    off[:, np.arange(K), np.arange(K)] = 0.0
+    compared = (off.sum(axis=2) + off.sum(axis=1)) > 0
+    free = np.flatnonzero(~compared[0])
+    if 0 < len(free) < K and rng.random() < 0.5:  # a reference vanishing on free responses
+        ref[0, free[: int(rng.integers(1, len(free) + 1))]] = 0.0
+        ref = ref / ref.sum()
+        stats.ref_zero_free += 1
+    fails: Fails = []
+    if rng.random() < 0.25 and compared.any():  # one rule: refused by the set and the loss alike
+        bad = ref.copy()
+        bad[0, int(rng.choice(np.flatnonzero(compared[0])))] = 0.0
+        bad = bad / bad.sum() if bad.sum() > 0 else ref
+        refused = []
+        for f in (
+            lambda: dpo_minimizers(w, bad, beta),
+            lambda: dpo_loss_from_weights(w, bad, bad, beta),
+        ):
+            try:
+                f()
+                refused.append(False)
+            except SupportMismatchError:
+                refused.append(True)
+        if refused != [True, True]:
+            fails.append(("a reference zero on a compared response is refused by both", {"w": w}))
+        stats.ref_zero_refused += 1
+    S = dpo_minimizers(w, ref, beta)
+    if S.exists != mle_exists(to_float(w)[0]):
+        return fails + [("exists iff the MLE exists (components)", {"w": w})]
+    if not S.exists:
+        stats.no_minimizer += 1
+        return fails
+    stats.multi_component += len(S.components[0]) >= 2
+    loss_of: LossOf = lambda pi: dpo_loss_from_weights(w, pi, ref, beta)  # noqa: E731
+    _check_minimum(S, loss_of, w, ref, beta, rng, fails)
+    if blocks:  # the minimum separates over the blocks: each block solved alone
+        total = 0.0
+        for b in blocks:
+            sub = w[:, b][:, :, b]
+            if len(b) >= 2 and sub.any():
+                sb = dpo_minimizers(sub, np.full((1, len(b)), 1.0 / len(b)), beta)
+                total += sb.min_loss
+            elif sub.any():
+                total += float(to_float(sub).sum() * np.log(2.0))
+        if _rel(total, S.min_loss) > TOL:
+            fails.append(("min_loss = sum of the blocks' minima", {"w": w, "sum": total}))
+    stats.free_sets += len(free) > 0
+    return fails
+
+
 def _case_ranking(rng: np.random.Generator, n: int, stats: Stats) -> Fails:
     """``mu0 = mu1 = mu`` of full support, any ``P``: the stationarity of the fit reads
     ``W_mu(i) = sum_j mu_j sigmoid(r_i - r_j)``, increasing in ``r_i``, so the implicit reward
@@ -325,7 +416,14 @@ def _case_ranking(rng: np.random.Generator, n: int, stats: Stats) -> Fails:
     return fails
 
 
-CASES = (_case_full, _case_partial, _case_no_minimizer, _case_sampled, _case_ranking)
+CASES = (
+    _case_full,
+    _case_partial,
+    _case_no_minimizer,
+    _case_sampled,
+    _case_components,
+    _case_ranking,
+)
 
 
 def check(ctx: CheckContext) -> CheckResult:
@@ -341,7 +439,11 @@ def check(ctx: CheckContext) -> CheckResult:
         f"= linprog; {stats.free_sets} with free responses, median best-worst spread "
         f"{np.median(spreads) if spreads else 0:.3f}), {stats.no_minimizer} instances without a "
         f"minimizer reported as such ({stats.path_checked} deterministic ones: loss strictly "
-        "falling towards the infimum along the reported direction); on "
+        "falling towards the infimum along the reported direction); "
+        f"{cases['components']} block or tiny-sample sets ({stats.multi_component} with several "
+        f"components: minimum = sum of the blocks' minima; reference zero on free responses "
+        f"{stats.ref_zero_free} times, on a compared one refused by set and loss alike "
+        f"{stats.ref_zero_refused} times); on "
         f"{stats.ranked} full-support instances with general P the implicit reward ranks "
         "responses as W_mu"
     )

@@ -5,7 +5,11 @@ On each random instance (a float preference data distribution with K in 2..6, a 
 :mod:`theory.search` draws model pairs until the DPO loss prefers one model and the win rate
 against the data the other.  A few witnesses are minimized (fewest responses, instance rounded to
 small rationals with ``beta = 1``, models on a small grid) and certified exactly: win rates as
-Fractions, the loss order by comparing products of integer powers.  The smallest is reported.
+Fractions, the loss order by comparing products of integer powers.  The verdict rests on the
+random instances: their smallest witness must pass an independent re-verification written in the
+check (exact pairwise win rates, ``arb`` interval losses;
+:func:`proofs_checks.common.contest.reverify`),
+and so must the reported smallest (the exhaustive two-response enumeration is an extra).
 Where no pair disagrees the instance is listed by K (a two-response instance with a deterministic
 label is one: there the loss is monotone in the win rate).  The shared body is
 :mod:`proofs_checks.common.contest`.

@@ -15,10 +15,12 @@ Instances cycle through four parts (docs/theory.md, SFT; claim ``mitigations``):
   equilibrium for ever, and the leading response keeps rotating (K = 3); the float trajectory
   (computed in log space) matches the exact one on the first rounds;
 * **checkpointing** along a simulated DPO training path (full-batch gradient descent, step
-  ``1 / beta^2`` so the convex training loss must fall monotonically): the win-rate-chosen
-  checkpoint is never worse than the held-out-loss-chosen one, and the check records how often
-  and by how much the loss choice is worse, and the regret of choosing by a win rate estimated
-  from judged comparisons (what a practitioner can measure).
+  ``1 / beta^2`` so the convex training loss must fall monotonically): the path's win rates
+  equal pairwise sums computed here and the two choices are the argmin of the held-out loss and
+  the argmax of the win rate (re-derived here); the check records how often and by how much the
+  loss choice is worse, and the regret of choosing by a win rate estimated from judged
+  comparisons (what a practitioner can measure).  The regret itself is non-negative by
+  construction, so it is reported, not tested.
 """
 
 from __future__ import annotations
@@ -164,8 +166,18 @@ def _part_checkpoint(rng: np.random.Generator, n: int, stats: Stats) -> Fails:
     if np.any(np.diff(cp.train_loss) > TOL):
         fails.append(("training loss falls along gradient descent", {"P": data.P}))
     choice = select_checkpoints(cp)
-    if choice.regret < -TOL:
-        fails.append(("win-rate checkpoint never worse", {"choice": choice}))
+    # the regret is >= 0 by construction (not a test); instead re-derive the choice and the
+    # path's win rates here: WR(pi_t; (mu0 + mu1)/2) summed pair by pair, argmin/argmax by hand
+    P, q = np.asarray(data.P[0], float), (np.asarray(data.mu0[0], float) + data.mu1[0]) / 2
+    wr = np.array(
+        [sum(m[0, i] * P[i, j] * q[j] for i in range(K) for j in range(K)) for m in cp.models]
+    )
+    if np.max(np.abs(wr - cp.win_rates)) > TOL:
+        fails.append(("path win rates = pairwise sums", {"P": data.P}))
+    if cp.heldout_loss[choice.by_loss] > np.min(cp.heldout_loss) or wr[choice.by_win_rate] < (
+        np.max(wr) - TOL
+    ):
+        fails.append(("checkpoint choices = argmin loss / argmax win rate", {"choice": choice}))
     estimated = select_checkpoints(cp, win_rates=estimate_win_rates(cp, data, JUDGED, rng))
     # regret of choosing by an estimated win rate, relative to the best checkpoint
     stats.estimated_win_rate_regrets.add(choice.wr_by_win_rate - estimated.wr_by_win_rate)
@@ -205,7 +217,8 @@ def _observed(stats: Stats) -> str:
         f"after {EXACT_STEPS} rounds); BT: monotone, {stats.converged}/{parts['bt']} at top mass "
         f">= {CONVERGED} after {FLOAT_STEPS} rounds, best-of-n rising; best-of-n -> n/(n+1) "
         f"(K={LARGE_K}); cyclic: exact Lyapunov decrease, leader rotated >= "
-        f"{changes if changes is not None else 0} times on all {parts['cyclic']}; checkpoints: "
+        f"{changes if changes is not None else 0} times on all {parts['cyclic']}; checkpoints "
+        "(win rates and choices re-derived; the regret is >= 0 by construction, reported only): "
         f"loss choice worse on {stats.checkpoint_differ}/{parts['checkpoint']} paths (mean regret "
         f"{np.sum(regrets) / n_ckpt:.4f}, max {max(regrets, default=0):.3f}; choosing by a "
         f"win rate estimated from {JUDGED} judged comparisons: mean regret "

@@ -9,7 +9,10 @@ per prompt, ``mu0 = mu1`` on two instances out of three, zeros allowed) and veri
 2. the win rate of ``p_w`` against the data computed directly equals the closed form
    (``1/2 + 2 Var_mu(W_mu)`` when ``mu0 = mu1``, its general counterpart otherwise), and the
    dispreferred mirror (``1/2 - 2 Var``);
-3. ``WR(p_w; mu) <= 1``;
+3. the Bhatia-Davis bound ``WR(p_w; mu) <= 1/2 + 2 (max W_mu - 1/2)(1/2 - min W_mu)`` (max and
+   min over the support of ``mu``, ``W_mu`` summed pair by pair here, exactly) when
+   ``mu0 = mu1``, prompt by prompt.  It replaces the old "``WR <= 1``", which input validation
+   guarantees and so could not fail; this one fails when the library's win rate is too large;
 4. for a strict order, ``WR(p_w; mu) = 2/3 - (sum_y mu(y)^3) / 6`` (ties-corrected midrank
    variance), and best-of-2 under the order's reward equals ``p_w``;
 5. ``p_w`` minimises the SFT loss: a random perturbation never has a lower loss (float);
@@ -54,6 +57,20 @@ def _size(data: PreferenceData) -> tuple:
     return (data.K, data.M, max(dens))
 
 
+def _bhatia_davis_bound(data: PreferenceData) -> Any:
+    """``sum_x rho_x (1/2 + 2 (max W - 1/2)(1/2 - min W))`` with ``W(y) = sum_j P[y, j] mu(j)``
+    over ``supp mu`` (``mu0 = mu1 = mu``), pair by pair: ``Var_mu(W) <= (max - mean)(mean - min)``
+    with mean 1/2."""
+    total: Any = 0
+    for x in range(data.M):
+        mu = data.mu0[x]
+        W = [sum(data.P[x, y, j] * mu[j] for j in range(data.K)) for y in range(data.K)]
+        live = [W[y] for y in range(data.K) if mu[y] > 0]
+        half = Fraction(1, 2) if data.exact else 0.5
+        total += data.rho[x] * (half + 2 * (max(live) - half) * (half - min(live)))
+    return total
+
+
 def _instance_failures(data: PreferenceData, rng: np.random.Generator) -> list[tuple[str, Any]]:
     fails: list[tuple[str, Any]] = []
     pw = sft_target(data, "preferred")
@@ -68,8 +85,8 @@ def _instance_failures(data: PreferenceData, rng: np.random.Generator) -> list[t
         if direct != formula:
             fails.append((f"WR({side} target) = closed form", (direct, formula)))
     wr = rates["preferred"]
-    if wr > 1:
-        fails.append(("WR(p_w; mu) <= 1", wr))
+    if data.symmetric and wr > _bhatia_davis_bound(data):
+        fails.append(("WR(p_w; mu) <= Bhatia-Davis bound", (wr, _bhatia_davis_bound(data))))
     fl = PreferenceData(
         P=to_float(data.P), mu0=to_float(data.mu0), mu1=to_float(data.mu1), rho=to_float(data.rho)
     )
@@ -157,7 +174,8 @@ def check(ctx: CheckContext) -> CheckResult:
         if worst.value is not None
         else f"p_w, WR(p_w)=1/2+2Var (and the mu0!=mu1 form, and the loser mirror) exact (==) on "
         f"{ctx.instances} instances ({stats.symmetric} mu0=mu1, {stats.asymmetric} mu0!=mu1), "
-        f"WR<=1, strict order 2/3 - sum mu^3/6 exact; uniform start 2/3 - 1/(6K^2): K=2 -> "
+        "WR <= 1/2 + 2 (max W - 1/2)(1/2 - min W) (Bhatia-Davis, exact), strict order "
+        "2/3 - sum mu^3/6 exact; uniform start 2/3 - 1/(6K^2): K=2 -> "
         f"{ceilings[2]}, K={CEILING_KS[-1]} -> 2/3 - {gap}"
     )
     return stats.result(ctx.instances, observed, ceilings={str(k): v for k, v in ceilings.items()})

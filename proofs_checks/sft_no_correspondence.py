@@ -5,8 +5,11 @@ On each random instance (a float preference data distribution with K in 2..6, a 
 :mod:`theory.search` draws model pairs until the SFT loss prefers one model and the win rate
 against the data the other.  A few witnesses are minimized (fewest responses, instance rounded to
 small rationals, models on a small grid) and certified exactly: win rates as Fractions, the loss
-order (a cross-entropy) by comparing products of integer powers.  The smallest is reported.  The
-SFT loss ignores ``pi_ref`` and ``beta``.  The shared body is :mod:`proofs_checks.common.contest`.
+order (a cross-entropy) by comparing products of integer powers.  The verdict rests on the
+random instances: their smallest witness must pass an independent re-verification written in the
+check (exact pairwise win rates, ``arb`` interval losses), and so must the reported smallest
+(the exhaustive two-response enumeration is an extra).  The SFT loss ignores ``pi_ref`` and
+``beta``.  The shared body is :mod:`proofs_checks.common.contest`.
 """
 
 from __future__ import annotations

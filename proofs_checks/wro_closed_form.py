@@ -18,6 +18,13 @@ beta = 0 value (both sides follow from ``Z`` between ``pi_ref(A) e^{v0/beta}`` a
 and the mass on ``A`` must tend to 1.  Every 20th instance is exact (Fractions, identity,
 beta = 0): the argmax set and value are compared with ``==`` to an enumeration of point masses
 through :func:`theory.winrate.h_win_rate`.
+
+Infinite scores: after these, :data:`INFINITE_SHARE` more instances draw a deterministic family
+(total order or random tournament) with ``h`` = logit or log, so ``h(P)`` has infinite entries and
+the library's infinite-score branch runs.  The limit optimum (docs/wro.md: responses ranked by the
+infinite-mass balance ``n`` then the finite part ``f``) is recomputed here from ``h(P)`` alone:
+the model on the top-``n`` responses, its value ``+-inf`` or ``beta log Z``, the argmax set at
+``beta = 0``; models must agree to :data:`PI_TOL`, values exactly in their infinite part.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from .common.wro_instances import (
     exact_matrix,
     float_then_exact,
     h_values,
+    limit_optimum_by_definition,
     model_batch,
     numerical_maximum,
     preference_batch,
@@ -63,6 +71,8 @@ from .scaffold import (
 PI_TOL = 1e-6
 #: The regularisation strengths drawn for the comparison with the numerical maximiser.
 BETAS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+#: Extra instances with deterministic P and unbounded h, as a share of the instances.
+INFINITE_SHARE = 0.05
 #: The strengths of the beta -> 0 limit.
 LIMIT_BETAS = (1e-1, 1e-2, 1e-3, 1e-4)
 
@@ -75,6 +85,8 @@ class Stats(Tally):
     max_pi_diff: Max = maximum()
     max_certificate: Max = maximum()
     not_converged: int = 0
+    infinite: int = 0
+    infinite_values: int = 0
     min_mass_on_argmax: Min = minimum()
     max_limit_gap: Max = maximum()
 
@@ -227,6 +239,46 @@ def _exact_part(ctx: CheckContext, n_exact: int, stats: Stats) -> None:
             )
 
 
+def _infinite_part(rng: np.random.Generator, n: int, stats: Stats) -> None:
+    """Deterministic ``P`` with unbounded ``h``: the library's infinite-score branch against
+    :func:`~proofs_checks.common.wro_instances.limit_optimum_by_definition`."""
+    for _ in range(n):
+        K = int(rng.integers(2, MAX_K + 1))
+        fam = ("total_order", "cyclic")[int(rng.integers(2))]
+        h = ("logit", "log")[int(rng.integers(2))]
+        P = preference_batch(rng, 1, K, fam)[0]
+        q = model_batch(rng, 1, K, zeros=True)[0]
+        ref = model_batch(rng, 1, K)[0]
+        beta = float(((0.0,) + BETAS)[int(rng.integers(len(BETAS) + 1))])
+        pi, value, arg = limit_optimum_by_definition(h_values(h, P), q, ref, beta)
+        sol = wro_optimum(P, q, beta, ref if beta > 0 else None, h)
+        got = float(sol.value)
+        same_value = (got == value) if np.isinf(value) or np.isinf(got) else abs(got - value) <= TOL
+        ok = same_value and (
+            (arg is not None and sol.argmax is not None and tuple(sol.argmax[0]) == arg)
+            if beta == 0
+            else float(np.abs(np.asarray(sol.pi, dtype=float).reshape(-1) - pi).max()) <= PI_TOL
+        )
+        stats.infinite += 1
+        stats.infinite_values += bool(np.isinf(value))
+        if not ok:
+            stats.witness.offer(
+                (K, beta),
+                {
+                    "what": "infinite scores: limit optimum",
+                    "h": h,
+                    "beta": beta,
+                    "P": P,
+                    "q": q,
+                    "pi_ref": ref,
+                    "library_pi": sol.pi,
+                    "by_definition_pi": pi,
+                    "library_value": got,
+                    "by_definition_value": value,
+                },
+            )
+
+
 def _curves() -> dict:
     """Win rate of the KL-regularised optimum against beta, for the figure (a fixed non-BT P)."""
     rng = np.random.default_rng(2025)
@@ -247,6 +299,7 @@ def _curves() -> dict:
 def check(ctx: CheckContext) -> CheckResult:
     stats = Stats()
     float_then_exact(ctx, stats, _float_part, _exact_part)
+    _infinite_part(ctx.rng, max(1, int(INFINITE_SHARE * ctx.instances)), stats)
     worst = stats.witness
     observed = (
         f"{worst.count} disagreements; smallest: {worst.value['what']}"
@@ -255,7 +308,9 @@ def check(ctx: CheckContext) -> CheckResult:
         f"diff {float(stats.max_value_diff):.1e}, max pi diff {float(stats.max_pi_diff):.1e}, "
         f"{stats.not_converged} maximiser runs unconverged and never better); beta -> 0 bounds "
         f"held (mass on argmax >= {float(stats.min_mass_on_argmax):.6f} at beta = "
-        f"{LIMIT_BETAS[-1]:g}); exact argmax sets = enumeration on {stats.exact} instances"
+        f"{LIMIT_BETAS[-1]:g}); exact argmax sets = enumeration on {stats.exact} instances; "
+        f"infinite scores (deterministic P, h = logit/log): limit optimum = its definition on "
+        f"{stats.infinite} more instances ({stats.infinite_values} with value +-inf)"
     )
     return stats.result(stats.float + stats.exact, observed, curves=_curves())
 

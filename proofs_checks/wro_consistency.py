@@ -42,6 +42,7 @@ from .common.wro_instances import (
     argmax_sets,
     exact_matrix,
     h_values,
+    limit_optimum_by_definition,
     model_batch,
     preference_batch,
 )
@@ -70,6 +71,10 @@ RANDOM_MODELS = 8
 DEMO_KS = range(3, 7)
 
 
+#: One instance in this many more: deterministic P with unbounded h (infinite scores).
+INFINITE_EVERY = 20
+
+
 @dataclass
 class Stats(Tally):
     fixed_checked: int = 0
@@ -78,6 +83,7 @@ class Stats(Tally):
     lp_checked: int = 0
     nash_checked: int = 0
     exact_checked: int = 0
+    infinite_checked: int = 0
     min_guarantee: Min = minimum()
     max_fixed_point: Max = maximum()
 
@@ -230,6 +236,38 @@ def _demo_batch(rng, n: int, K: int, fam: str, stats: Stats) -> tuple[int, int, 
     return sum(a_change), sum(h_change), example
 
 
+def _infinite_scores(rng: np.random.Generator, n: int, stats: Stats) -> None:
+    """Deterministic ``P`` with ``h`` = logit or log (infinite scores, beta = 0): the optimum's
+    argmax set and value are the best limit h-win rate over point masses, ranked by the
+    infinite-mass balance then the finite part
+    (:func:`~proofs_checks.common.wro_instances.limit_optimum_by_definition`)."""
+    for _ in range(n):
+        K = int(rng.integers(2, MAX_K + 1))
+        fam = ("total_order", "cyclic")[int(rng.integers(2))]
+        h = ("logit", "log")[int(rng.integers(2))]
+        P = preference_batch(rng, 1, K, fam)[0]
+        q = model_batch(rng, 1, K, zeros=True)[0]
+        _, best, arg = limit_optimum_by_definition(h_values(h, P), q, np.ones(K), 0.0)
+        sol = wro_optimum(P, q, 0, None, h)
+        got = float(sol.value)
+        same = got == best if np.isinf(best) or np.isinf(got) else abs(got - best) <= TOL
+        stats.infinite_checked += 1
+        if not same or sol.argmax is None or tuple(sol.argmax[0]) != arg:
+            stats.witness.offer(
+                (K, 0.0),
+                {
+                    "what": "infinite scores: best limit h-win rate",
+                    "h": h,
+                    "P": P,
+                    "q": q,
+                    "value": got,
+                    "best": best,
+                    "argmax": sol.argmax,
+                    "expected_argmax": arg,
+                },
+            )
+
+
 def check(ctx: CheckContext) -> CheckResult:
     rng = ctx.rng
     stats = Stats()
@@ -250,6 +288,7 @@ def check(ctx: CheckContext) -> CheckResult:
     for _ in range(n_exact):
         _exact(rng, stats)
     demo = _demonstration(rng, max(5, ctx.instances // 40), stats)
+    _infinite_scores(rng, max(1, ctx.instances // INFINITE_EVERY), stats)
     worst = stats.witness
     g, b = demo["general"], demo["bradley_terry"]
     observed = (
@@ -257,7 +296,8 @@ def check(ctx: CheckContext) -> CheckResult:
         if worst.value is not None
         else f"optimum attains the best h-win rate on {stats.fixed_checked} fixed-anchor "
         f"instances (+{stats.exact_checked} exact) and the best regularized one on "
-        f"{stats.regularized_checked}; maximal lottery guarantees >= "
+        f"{stats.regularized_checked} (+{stats.infinite_checked} with infinite scores: "
+        "deterministic P, h = logit/log); maximal lottery guarantees >= "
         f"{float(stats.min_guarantee):.12f} on {stats.self_checked} (LP agrees on "
         f"{stats.lp_checked}); regularized Nash = best response to itself to "
         f"{float(stats.max_fixed_point):.1e}. Non-BT P: anchor changes the optimum in "

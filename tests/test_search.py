@@ -167,3 +167,25 @@ def test_judge_orients_and_certifies():
     assert (w1.win_rate_a, w1.win_rate_b) == (Fraction(7, 12), Fraction(2, 3))
     assert np.array_equal(w1.pi_a, w2.pi_a) and np.array_equal(w1.pi_b, b)
     assert judge(SFT_CONTEST, inst, a, a) is None  # tied win rates never disagree
+
+
+def test_independent_reverification_of_contest_witnesses():
+    """proofs_checks.common.contest.reverify: accepts the smallest witnesses of docs/dpo_sft.md
+    (and random float ones), rejects them swapped, agrees with the library on random pairs."""
+    from proofs_checks.common.contest import loss_below, reverify, win_rate_below
+    from theory.search import DPO_CONTEST, find_disagreement, random_instance
+
+    P = np.array([[half, Fraction(0)], [Fraction(1), half]], dtype=object)
+    inst = Instance(PreferenceData(P=P, mu0=[Fraction(2, 3), Fraction(1, 3)]), [[half, half]])
+    a = np.array([[half, half]], dtype=object)
+    b = np.array([[Fraction(1, 3), Fraction(2, 3)]], dtype=object)
+    w = judge(SFT_CONTEST, inst, a, b)
+    assert w is not None and reverify(SFT_CONTEST, w)
+    assert not loss_below(SFT_CONTEST, inst, b, a) and not win_rate_below(SFT_CONTEST, inst, b, a)
+    rng = np.random.default_rng(3)
+    for _ in range(10):
+        for contest in (DPO_CONTEST, SFT_CONTEST):
+            found = find_disagreement(contest, random_instance(rng, M=2), rng, tries=100)
+            if found is not None:
+                assert reverify(contest, found)
+                assert not loss_below(contest, found.instance, found.pi_b, found.pi_a)

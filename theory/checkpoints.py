@@ -16,11 +16,17 @@ from typing import Any
 
 import numpy as np
 
-from .data import PreferenceData, data_anchor, sample_dataset
-from .errors import InvalidParameterError, ShapeMismatchError
+from .data import PreferenceData, check_data, check_rng, data_anchor, sample_dataset
+from .errors import (
+    Float64RangeError,
+    InvalidParameterError,
+    ShapeMismatchError,
+    SupportMismatchError,
+)
 from .kernels import check_beta, dpo_pair_loss
-from .methods.dpo import dpo_logit_gradient, dpo_weights
-from .numbers import Number, to_float
+from .methods.dpo import beta_as_float, dpo_logit_gradient, dpo_weights
+from .numbers import Number, as_array, to_float
+from .simplex import validate_model
 
 __all__ = [
     "Checkpoints",
@@ -68,11 +74,7 @@ def checkpoint_path(
     >>> cp.models.shape, bool(cp.train_loss[-1] <= cp.train_loss[0])
     ((6, 1, 2), True)
     """
-    beta = float(check_beta(beta, positive=True))
-    if steps < 0 or n_train < 1 or n_heldout < 1 or learning_rate <= 0:
-        raise InvalidParameterError("need steps >= 0, n_train, n_heldout >= 1, learning_rate > 0")
-    ref = to_float(pi_ref)
-    ref = ref.reshape(data.M, data.K)
+    beta, ref = _path_inputs(data, pi_ref, beta, rng, steps, n_train, n_heldout, learning_rate)
     w_train = to_float(dpo_weights(sample_dataset(data, n_train, rng)))
     w_held = to_float(dpo_weights(sample_dataset(data, n_heldout, rng)))
     w_pop = to_float(dpo_weights(data))
@@ -93,6 +95,49 @@ def checkpoint_path(
     return Checkpoints(models, tl, hl, pl, wr)
 
 
+def _path_inputs(
+    data: PreferenceData,
+    pi_ref: Any,
+    beta: Any,
+    rng: Any,
+    steps: Any,
+    n_train: Any,
+    n_heldout: Any,
+    learning_rate: Any,
+) -> tuple[float, np.ndarray]:
+    """The validated ``beta`` (a float64) and reference (float ``(M, K)``, positive) of
+    :func:`checkpoint_path`; named errors for everything else it is given."""
+    check_data(data)
+    check_rng(rng)
+    b = beta_as_float(check_beta(beta, positive=True))
+    if not 0.0 < b < float("inf"):
+        raise Float64RangeError(
+            f"beta = {b!r} as a float: the simulated training runs in float64, which cannot "
+            "hold this beta"
+        )
+    counts = (steps, n_train, n_heldout)
+    if any(isinstance(v, bool) or not isinstance(v, int | np.integer) for v in counts):
+        raise InvalidParameterError("steps, n_train and n_heldout must be integers")
+    if steps < 0 or n_train < 1 or n_heldout < 1 or not learning_rate > 0:
+        raise InvalidParameterError("need steps >= 0, n_train, n_heldout >= 1, learning_rate > 0")
+    ref = to_float(validate_model(pi_ref, name="pi_ref", K=data.K))
+    if ref.shape[0] != data.M:
+        raise ShapeMismatchError(f"pi_ref has {ref.shape[0]} prompts but the data has {data.M}")
+    if np.any(ref == 0):
+        raise SupportMismatchError(
+            "pi_ref has a zero entry: the simulated training starts from tabular logits "
+            "log pi_ref, which must be finite (DPO needs pi_ref > 0 on compared responses)"
+        )
+    return b, ref
+
+
+def _check_path(path: Any) -> None:
+    if not isinstance(path, Checkpoints):
+        raise InvalidParameterError(
+            f"path is of type {type(path).__name__}, expected Checkpoints (checkpoint_path)"
+        )
+
+
 def estimate_win_rates(
     path: Checkpoints, data: PreferenceData, n: int, rng: np.random.Generator
 ) -> np.ndarray:
@@ -107,8 +152,16 @@ def estimate_win_rates(
     >>> float(estimate_win_rates(cp, D, 4000, np.random.default_rng(0))[0]) > 0.7
     True
     """
-    if not isinstance(n, int | np.integer) or n < 1:
+    _check_path(path)
+    check_data(data)
+    check_rng(rng)
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
         raise InvalidParameterError(f"n = {n!r}, expected a positive integer")
+    if path.models.shape[1:] != (data.M, data.K):
+        raise ShapeMismatchError(
+            f"the path's models have shape {path.models.shape[1:]} but the data is "
+            f"({data.M}, {data.K})"
+        )
     P, rho, anchor = to_float(data.P), to_float(data.rho), to_float(data_anchor(data))
     T1 = path.models.shape[0]
     x = rng.choice(data.M, size=(T1, n), p=rho)
@@ -153,7 +206,10 @@ def select_checkpoints(path: Checkpoints, *, win_rates: Any = None) -> Checkpoin
     >>> c = select_checkpoints(cp); (c.by_loss, c.by_win_rate, round(c.regret, 12))
     (1, 2, 0.1)
     """
-    scores = path.win_rates if win_rates is None else np.asarray(win_rates, dtype=float)
+    _check_path(path)
+    scores = (
+        path.win_rates if win_rates is None else to_float(as_array(win_rates, name="win_rates"))
+    )
     if scores.shape != path.win_rates.shape:
         raise ShapeMismatchError(
             f"win_rates has shape {scores.shape}, expected {path.win_rates.shape}"

@@ -35,6 +35,9 @@ __all__ = [
     "sample_dataset",
     "empirical_distribution",
     "random_preference_data",
+    "check_data",
+    "check_dataset",
+    "check_rng",
 ]
 
 
@@ -96,12 +99,53 @@ class PreferenceData:
         return bool(np.all(self.mu0 == self.mu1))
 
 
+def check_data(data: Any, name: str = "data") -> PreferenceData:
+    """``data`` itself when it is a :class:`PreferenceData`, else
+    :class:`~theory.errors.InvalidParameterError` (the boundary check of every function that
+    takes a data distribution).
+
+    >>> check_data(None)
+    Traceback (most recent call last):
+    ...
+    theory.errors.InvalidParameterError: data is None (type NoneType), expected a PreferenceData
+    """
+    if not isinstance(data, PreferenceData):
+        raise InvalidParameterError(
+            f"{name} is {data!r:.60} (type {type(data).__name__}), expected a PreferenceData"
+        )
+    return data
+
+
+def check_dataset(dataset: Any, name: str = "dataset") -> PreferenceDataset:
+    """``dataset`` itself when it is a :class:`PreferenceDataset`, else
+    :class:`~theory.errors.InvalidParameterError`."""
+    if not isinstance(dataset, PreferenceDataset):
+        raise InvalidParameterError(
+            f"{name} is {dataset!r:.60} (type {type(dataset).__name__}), expected a "
+            "PreferenceDataset"
+        )
+    return dataset
+
+
+def check_rng(rng: Any) -> np.random.Generator:
+    """``rng`` itself when it is a seeded :class:`numpy.random.Generator`, else
+    :class:`~theory.errors.InvalidParameterError` (results must be reproducible, so there is no
+    default generator)."""
+    if not isinstance(rng, np.random.Generator):
+        raise InvalidParameterError(
+            f"rng is {rng!r:.60} (type {type(rng).__name__}), expected a numpy Generator "
+            "(np.random.default_rng(seed))"
+        )
+    return rng
+
+
 def data_anchor(data: PreferenceData) -> np.ndarray:
     """The model the data's win rate is measured against: ``(mu0 + mu1) / 2``, shape ``(M, K)``.
 
     With ``mu0 = mu1 = mu`` this is ``mu`` itself.  For ``mu0 != mu1`` it is our formalization's
     choice (docs/theory.md): each data response counts at the rate at which it occurs in a pair.
     """
+    check_data(data)
     if data.symmetric:
         return np.array(data.mu0, copy=True)
     return (data.mu0 + data.mu1) / 2
@@ -115,6 +159,7 @@ def winner_loser_distribution(data: PreferenceData) -> np.ndarray:
     >>> winner_loser_distribution(D)[0].tolist()
     [[Fraction(1, 4), Fraction(1, 2)], [Fraction(0, 1), Fraction(1, 4)]]
     """
+    check_data(data)
     pair = data.mu1[:, :, None] * data.mu0[:, None, :] + data.mu0[:, :, None] * data.mu1[:, None, :]
     return data.rho[:, None, None] * data.P * pair
 
@@ -164,8 +209,10 @@ def sample_dataset(data: PreferenceData, n: int, rng: np.random.Generator) -> Pr
     >>> bool(np.all(ds.winners <= ds.losers))  # response 0 always beats 1
     True
     """
-    if not isinstance(n, int | np.integer) or n < 0:
+    check_data(data)
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
         raise InvalidParameterError(f"n = {n!r}, expected a non-negative integer")
+    check_rng(rng)
     P, mu0, mu1, rho = (to_float(a) for a in (data.P, data.mu0, data.mu1, data.rho))
     x = rng.choice(data.M, size=n, p=rho)
     y0 = _sample_rows(rng, mu0, x)
@@ -197,6 +244,7 @@ def empirical_distribution(dataset: PreferenceDataset) -> EmpiricalPreferences:
 
     Raises :class:`~theory.errors.InvalidParameterError` for an empty dataset.
     """
+    check_dataset(dataset)
     if dataset.n == 0:
         raise InvalidParameterError("the dataset is empty: no empirical distribution exists")
     M, K = dataset.M, dataset.K
@@ -233,6 +281,7 @@ def random_preference_data(
     """A random data distribution: ``P_x`` from ``family`` (random among
     :data:`~theory.preferences.FAMILIES` per prompt when None), ``mu0`` (and ``mu1 = mu0`` when
     ``symmetric``, else an independent draw) and ``rho`` random, exact or float."""
+    check_rng(rng)
     fams = [family or FAMILIES[int(rng.integers(len(FAMILIES)))] for _ in range(M)]
     P = np.stack([random_family_matrix(rng, K, f, exact=exact) for f in fams])
     mu0 = random_model(rng, M, K, zeros=zeros, exact=exact)

@@ -2,15 +2,25 @@
 SFT-no-correspondence): search each random instance for a disagreeing model pair with
 :mod:`theory.search`, minimize a few witnesses, keep the smallest, measure how often random
 pairs disagree, and draw the loss and the win rate along the smallest witness's segment.
+
+The verdict rests on the random instances: a witness counts only when the smallest one found
+on them passes :func:`reverify`, a second computation written here from the instance alone
+(the win rates as exact pairwise sums over Fractions, the losses as interval enclosures with
+python-flint ``arb``), not by the search's or the library's loss.  The exhaustive
+two-response enumeration (:func:`theory.search.smallest_witness`) is an extra: it is reported
+when it is smaller and passes the same re-verification.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
+import flint
 import numpy as np
 
 from theory.numbers import to_float
@@ -50,8 +60,15 @@ __all__ = [
     "run",
     "figure",
     "known_witness",
+    "swapped_witness",
+    "reverify",
+    "win_rate_below",
+    "loss_below",
     "contest_claim",
 ]
+
+#: Working precision (bits) of the interval enclosures of the losses in :func:`reverify`.
+ARB_PREC = 256
 
 #: Random pairs tried per instance before declaring that an instance has no witness.
 TRIES = 100
@@ -152,10 +169,18 @@ def _details(stats: ContestTally, rate: DisagreementStats) -> dict[str, Any]:
     }
 
 
-def _observed(contest: Contest, stats: ContestTally, rate: DisagreementStats, n: int) -> str:
+def _observed(
+    contest: Contest, stats: ContestTally, rate: DisagreementStats, n: int, verified: bool
+) -> str:
     value = stats.witness.value
     if value is None:
         return f"no disagreeing pair on {n} instances ({TRIES} pairs each)"
+    check = (
+        "the smallest random-instance witness and the reported one re-verified independently "
+        "(exact pairwise win rates, arb loss intervals)"
+        if verified
+        else "the smallest random-instance witness FAILED the independent re-verification"
+    )
     best: ContestWitness = value["witness"]
     how = (
         f"exhaustive enumeration over two responses at beta = 1: none has all denominators "
@@ -172,7 +197,102 @@ def _observed(contest: Contest, stats: ContestTally, rate: DisagreementStats, n:
         f"{contest.name} loss and win rate disagree on {stats.instances_with_witness}/{n} random "
         f"instances (median search {1000 * median:.1f} ms; none in {TRIES} pairs: "
         f"{miss or 'none'}); random pairs disagree {100 * rate.rate:.1f}% of the time; smallest "
-        f"({how}): " + describe(best)
+        f"({how}): " + describe(best) + f"; {check}"
+    )
+
+
+def _fr(v: Any) -> Fraction:
+    """A number as an exact Fraction (floats exactly, by their binary value)."""
+    return v if isinstance(v, Fraction) else Fraction(v)
+
+
+def _rows(a: Any) -> list[list[Fraction]]:
+    arr = np.asarray(a, dtype=object)
+    arr = arr[None] if arr.ndim == 1 else arr
+    return [[_fr(v) for v in row] for row in arr]
+
+
+def _pairwise_win_rate(inst: Instance, pi: Any) -> Fraction:
+    """``sum_x rho_x sum_{i,j} pi_x(i) P_x[i, j] q_x(j)`` with ``q = (mu0 + mu1) / 2``, summed
+    pair by pair in exact Fractions (independent of :mod:`theory.winrate`)."""
+    d = inst.data
+    P = [[[_fr(v) for v in row] for row in Px] for Px in d.P]
+    mu0, mu1, p = _rows(d.mu0), _rows(d.mu1), _rows(pi)
+    total = Fraction(0)
+    for x, rho in enumerate(d.rho):
+        for i in range(d.K):
+            for j in range(d.K):
+                q = (mu0[x][j] + mu1[x][j]) / 2
+                total += _fr(rho) * p[x][i] * P[x][i][j] * q
+    return total
+
+
+def _arb(v: Fraction) -> Any:
+    return flint.arb(flint.fmpq(v.numerator, v.denominator))
+
+
+def _arb_dpo_loss(inst: Instance, P: Any, mu0: Any, mu1: Any, p: Any) -> Any:
+    """The DPO part of :func:`_arb_loss`: ``sum w log(1 + exp(-beta (d_i - d_j)))``."""
+    d = inst.data
+    ref, beta = _rows(inst.pi_ref), _arb(_fr(inst.beta))
+    total = flint.arb(0)
+    for x, rho in enumerate(d.rho):
+        dx = [_arb(p[x][y]).log() - _arb(ref[x][y]).log() for y in range(d.K)]
+        for i, j in itertools.product(range(d.K), repeat=2):
+            w = _fr(rho) * P[x][i][j] * (mu1[x][i] * mu0[x][j] + mu0[x][i] * mu1[x][j])
+            if w:
+                m = flint.arb(0) if i == j else beta * (dx[i] - dx[j])
+                total += _arb(w) * (1 + (-m).exp()).log()
+    return total
+
+
+def _arb_loss(contest: Contest, inst: Instance, pi: Any) -> Any:
+    """The contest's loss of ``pi`` as an ``arb`` interval, from the instance alone: DPO
+    ``sum w log(1 + exp(-beta (d_i - d_j)))`` with ``w[x,i,j] = rho_x P_x[i,j] (mu1_x(i)
+    mu0_x(j) + mu0_x(i) mu1_x(j))`` and ``d = log pi - log pi_ref``; SFT ``-sum rho_x p(x, y)
+    log pi_x(y)`` with ``p`` the winner (or loser) distribution summed pair by pair."""
+    d = inst.data
+    P = [[[_fr(v) for v in row] for row in Px] for Px in d.P]
+    mu0, mu1, p = _rows(d.mu0), _rows(d.mu1), _rows(pi)
+    total = flint.arb(0)
+    if contest.uses_reference:
+        return _arb_dpo_loss(inst, P, mu0, mu1, p)
+    loser = contest.name.endswith("dispreferred")
+    for x, rho in enumerate(d.rho):
+        for y in range(d.K):
+            pw = sum(
+                (mu1[x][y] * mu0[x][j] + mu0[x][y] * mu1[x][j])
+                * (P[x][j][y] if loser else P[x][y][j])
+                for j in range(d.K)
+            )
+            if pw:
+                total -= _arb(_fr(rho) * pw) * _arb(p[x][y]).log()
+    return total
+
+
+def win_rate_below(contest: Contest, inst: Instance, pi_a: Any, pi_b: Any) -> bool:
+    """The contest's win rate of ``pi_a`` is strictly below that of ``pi_b`` (exact pairwise
+    sums; the win rate is negated for the dispreferred contest)."""
+    wr_a, wr_b = (_pairwise_win_rate(inst, pi) for pi in (pi_a, pi_b))
+    if contest.name.endswith("dispreferred"):
+        wr_a, wr_b = -wr_a, -wr_b
+    return wr_a < wr_b
+
+
+def loss_below(contest: Contest, inst: Instance, pi_a: Any, pi_b: Any) -> bool:
+    """The contest's loss of ``pi_a`` is certainly below that of ``pi_b``: disjoint ``arb``
+    intervals at :data:`ARB_PREC` bits."""
+    flint.ctx.prec = ARB_PREC
+    la, lb = (_arb_loss(contest, inst, pi) for pi in (pi_a, pi_b))
+    return bool(la < lb)
+
+
+def reverify(contest: Contest, w: ContestWitness) -> bool:
+    """True when ``w`` is a witness by an independent computation: the loss prefers ``pi_a``
+    (:func:`loss_below`) while the win rate prefers ``pi_b`` (:func:`win_rate_below`)."""
+    inst = w.instance
+    return win_rate_below(contest, inst, w.pi_a, w.pi_b) and loss_below(
+        contest, inst, w.pi_a, w.pi_b
     )
 
 
@@ -183,9 +303,11 @@ def run(
 ) -> CheckResult:
     """The check of a no-correspondence claim for ``contest`` (module docstring)."""
     stats = _search(ctx, contest, sampler)
-    # the global minimum over two responses, by exhaustive enumeration of small rationals
+    random_value = stats.witness.value
+    random_ok = random_value is not None and reverify(contest, random_value["witness"])
+    # an extra: the global minimum over two responses, by exhaustive enumeration
     enumerated = smallest_witness(contest, max_denominator=ENUMERATE_DENOMINATOR)
-    if enumerated is not None:
+    if enumerated is not None and reverify(contest, enumerated):
         stats.witness.offer(enumerated.size, {"witness": enumerated, "enumerated": True})
     rate = disagreement_rate(
         contest,
@@ -199,9 +321,9 @@ def run(
     if value is not None:
         details["segment"] = segment(contest, value["witness"])
     return CheckResult(
-        observed=_observed(contest, stats, rate, ctx.instances),
+        observed=_observed(contest, stats, rate, ctx.instances, random_ok),
         instances=ctx.instances,
-        found=value is not None,
+        found=random_ok,
         counterexample=None if value is None else value["witness"].as_dict(),
         details=details,
     )
@@ -212,9 +334,30 @@ def known_witness(contest: Contest, inst: Instance) -> Control:
     pair on ``inst``, an instance known to have one (the smallest witness of docs/dpo_sft.md)."""
 
     def run(rng: np.random.Generator) -> bool:
-        return find_disagreement(contest, inst, rng, tries=TRIES) is not None
+        w = find_disagreement(contest, inst, rng, tries=TRIES)
+        return w is not None and reverify(contest, w)
 
-    return Control("finds a witness on an instance known to have one", run)
+    return Control("finds and re-verifies a witness on an instance known to have one", run)
+
+
+def swapped_witness(contest: Contest, inst: Instance) -> Control:
+    """A positive control of the re-verification: on a witness found on ``inst``, each half of
+    :func:`reverify` must accept the witness's order and reject the swapped one (``pi_a`` and
+    ``pi_b`` exchanged), so a re-verification that always accepts is caught."""
+
+    def run(rng: np.random.Generator) -> bool:
+        w = find_disagreement(contest, inst, rng, tries=TRIES)
+        if w is None:
+            return False
+        a, b, i = w.pi_a, w.pi_b, w.instance
+        return (
+            win_rate_below(contest, i, a, b)
+            and not win_rate_below(contest, i, b, a)
+            and loss_below(contest, i, a, b)
+            and not loss_below(contest, i, b, a)
+        )
+
+    return Control("the independent re-verification rejects a swapped witness", run)
 
 
 def figure(result: CheckResult, gallery: Gallery, name: str, title: str) -> None:
@@ -251,7 +394,7 @@ def contest_claim(
         title = f"{contest.name}: from pi_b to pi_a the loss falls and the win rate falls"
         figure(result, gallery, figure_name, title)
 
-    controls = (known_witness(contest, known),)
+    controls = (known_witness(contest, known), swapped_witness(contest, known))
     return Claim(
         claim_id,
         statement,

@@ -215,3 +215,36 @@ class _Objective:
                 break
             t[pending] /= 2
         return new, pending
+
+
+#: Ties of the infinite-mass balance ``n`` (sums of anchor masses) in the independent side.
+N_TIE = 1e-12
+#: Ties of the finite part at beta = 0.
+ARGMAX_TOL = 1e-9
+
+
+def limit_optimum_by_definition(
+    H: np.ndarray, q: np.ndarray, ref: np.ndarray, beta: float
+) -> tuple[np.ndarray, float, tuple[int, ...] | None]:
+    """The fixed-anchor WRO optimum for one prompt when ``H = h(P)`` may have infinite entries,
+    from its definition (docs/wro.md, theory/wro.py's "Infinite scores"), written here apart from
+    the library: ``n`` and ``f`` from ``H = h(P)``, the
+    top-``n`` responses of ``supp pi_ref``, then the closed form (or argmax set) on them.
+    Returns ``(pi, value, argmax)``."""
+    plus, minus = H == np.inf, H == -np.inf
+    n = (plus * q).sum(axis=1) - (minus * q).sum(axis=1)
+    f = np.where(plus | minus, 0.0, H) @ q
+    live = ref > 0
+    top = live & (n >= np.max(n[live]) - N_TIE)
+    nmax = float(np.max(n[live]))
+    sign = np.inf if nmax > N_TIE else (-np.inf if nmax < -N_TIE else 0.0)
+    if beta == 0:
+        fmax = np.max(f[top])
+        arg = top & (f >= fmax - ARGMAX_TOL)
+        pi = arg / arg.sum()
+        return pi, (sign if sign else float(fmax)), tuple(int(y) for y in np.flatnonzero(arg))
+    z = np.where(top, f / beta, -np.inf)
+    m = np.max(z)
+    wts = np.where(top, ref * np.exp(z - m), 0.0)
+    value = sign if sign else float(beta * (m + np.log(wts.sum())))
+    return wts / wts.sum(), value, None

@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..data import PreferenceData, PreferenceDataset, data_anchor
+from ..data import PreferenceData, PreferenceDataset, check_data, check_dataset, data_anchor
 from ..errors import InvalidParameterError, ShapeMismatchError
 from ..numbers import Number, as_array, common_kind, is_exact, scalar, to_float
 from ..preferences import validate_preference_matrix
@@ -104,6 +104,7 @@ def sft_target(data: PreferenceData, side: SFTSide = "preferred") -> np.ndarray:
     >>> sft_target(D).tolist()
     [[Fraction(5, 9), Fraction(1, 3), Fraction(1, 9)]]
     """
+    check_data(data)
     _check_side(side)
     P = data.P if side == "preferred" else np.swapaxes(data.P, 1, 2)
     W0 = np.einsum("xij,xj->xi", P, data.mu0) if not data.exact else _stack_mv(P, data.mu0)
@@ -138,6 +139,7 @@ def sft_loss(data: PreferenceData, pi: Any, side: SFTSide = "preferred") -> floa
     >>> round(sft_loss(D, [Fraction(3, 4), Fraction(1, 4)]), 6)  # entropy of (3/4, 1/4)
     0.562335
     """
+    check_data(data)
     pi_arr = validate_model(pi, name="pi", K=data.K)
     if pi_arr.shape[0] != data.M:
         raise ShapeMismatchError(f"pi has {pi_arr.shape[0]} prompts but the data has {data.M}")
@@ -157,6 +159,7 @@ def sft_sampled_loss(dataset: PreferenceDataset, pi: Any, side: SFTSide = "prefe
     >>> round(sft_sampled_loss(ds, [Fraction(1, 2)] * 2), 6)  # log 2 whatever the winners
     0.693147
     """
+    check_dataset(dataset)
     _check_side(side)
     pi_arr = to_float(validate_model(pi, name="pi", K=dataset.K))
     if pi_arr.shape[0] != dataset.M:
@@ -179,6 +182,7 @@ def sft_win_rate(data: PreferenceData, side: SFTSide = "preferred", q: Any = Non
     >>> sft_win_rate(PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2))
     Fraction(5, 8)
     """
+    check_data(data)
     anchor = data_anchor(data) if q is None else validate_model(q, name="q", K=data.K)
     return win_rate(data.P, sft_target(data, side), anchor, data.rho)
 
@@ -214,6 +218,7 @@ def sft_win_rate_formula(data: PreferenceData, side: SFTSide = "preferred") -> N
     >>> sft_win_rate_formula(PreferenceData(P=total_order(2), mu0=[Fraction(1, 2)] * 2))
     Fraction(5, 8)
     """
+    check_data(data)
     _check_side(side)
     sign = 1 if side == "preferred" else -1
     total: Any = Fraction(0) if data.exact else 0.0

@@ -9,7 +9,10 @@ Every name is importable from ``theory.methods.dpo``.
 """
 
 from .loss import (
+    LOG_PROB_TOL,
     Source,
+    beta_as_float,
+    check_reference_support,
     dpo_implicit_reward,
     dpo_logit_gradient,
     dpo_loss,
@@ -20,6 +23,7 @@ from .loss import (
 )
 from .minimizers import (
     DPO_TOL,
+    EXACT_POWER_BITS,
     DPOMinimizerSet,
     PromptMinimizers,
     WinRateRange,
@@ -38,7 +42,11 @@ __all__ = [
     "dpo_sampled_loss",
     "dpo_implicit_reward",
     "dpo_logit_gradient",
+    "LOG_PROB_TOL",
+    "beta_as_float",
+    "check_reference_support",
     "DPO_TOL",
+    "EXACT_POWER_BITS",
     "PromptMinimizers",
     "DPOMinimizerSet",
     "WinRateRange",

@@ -29,12 +29,14 @@ from ...data import (
 from ...errors import (
     InvalidParameterError,
     NonFiniteInputError,
+    NotANumberError,
+    NotAProbabilityVectorError,
     ShapeMismatchError,
     SupportMismatchError,
 )
 from ...kernels import check_beta, dpo_pair_loss
 from ...numbers import as_array, to_float
-from ...simplex import validate_model
+from ...simplex import validate_distribution, validate_model
 
 __all__ = [
     "Source",
@@ -45,7 +47,13 @@ __all__ = [
     "dpo_sampled_loss",
     "dpo_implicit_reward",
     "dpo_logit_gradient",
+    "LOG_PROB_TOL",
+    "beta_as_float",
+    "check_reference_support",
 ]
+
+#: How far ``logsumexp`` of a row of log-probabilities may be from 0 (a normalised model).
+LOG_PROB_TOL = 1e-9
 
 #: What a DPO loss can be computed from: population data, a sampled dataset, its empirical
 #: distribution, or winner-loser weights ``(M, K, K)`` given directly.
@@ -105,17 +113,56 @@ def _models(pi: Any, pi_ref: Any, M: int, K: int) -> tuple[np.ndarray, np.ndarra
     return out[0], out[1]
 
 
-def _log_ratio(pi: np.ndarray, pi_ref: np.ndarray, compared: np.ndarray) -> np.ndarray:
-    """``d = log pi - log pi_ref`` (float, ``-inf`` where ``pi = 0``); raises when ``pi_ref`` is 0
-    on a compared response."""
-    p, r = to_float(pi), to_float(pi_ref)
-    bad = np.argwhere(compared & (r == 0))
+def check_reference_support(pi_ref: np.ndarray, compared: np.ndarray) -> None:
+    """The one support rule of DPO (docs/dpo_sft.md, "Zeros in the reference"): ``pi_ref`` must
+    be positive on every response the data compares with another response (``compared``,
+    ``(M, K)`` booleans), since ``d = log pi - log pi_ref`` is undefined there otherwise.  Raises
+    :class:`~theory.errors.SupportMismatchError` naming the first offending entry; the loss
+    functions and :func:`~theory.methods.dpo.dpo_minimizers` all apply it.  Responses the data
+    never compares may have ``pi_ref = 0`` (the loss does not see them).
+
+    >>> check_reference_support(np.array([[0.5, 0.5, 0.0]]), np.array([[True, True, False]]))
+    >>> check_reference_support(np.array([[0.5, 0.5, 0.0]]), np.array([[True, True, True]]))
+    Traceback (most recent call last):
+    ...
+    theory.errors.SupportMismatchError: pi_ref[0, 2] = 0 but the data compares response 2 at \
+prompt 0: log pi - log pi_ref is undefined (DPO needs pi_ref > 0 on every compared response)
+    """
+    bad = np.argwhere(compared & (to_float(pi_ref) == 0))
     if len(bad):
         x, y = (int(v) for v in bad[0])
         raise SupportMismatchError(
             f"pi_ref[{x}, {y}] = 0 but the data compares response {y} at prompt {x}: "
-            "log pi - log pi_ref is undefined"
+            "log pi - log pi_ref is undefined (DPO needs pi_ref > 0 on every compared response)"
         )
+
+
+def beta_as_float(beta: Any) -> float:
+    """A validated ``beta > 0`` as a float: ``inf`` when it is too large for float64 (an exact
+    ``10**400``) and ``0.0`` when it underflows; callers treat both ends as limits.
+
+    >>> beta_as_float(Fraction(10**400)), beta_as_float(Fraction(1, 10**400))
+    (inf, 0.0)
+    """
+    try:
+        return float(beta)
+    except OverflowError:
+        return float("inf")
+
+
+def _margins(b: float, delta: np.ndarray) -> np.ndarray:
+    """``beta * delta`` with its limits: 0 where ``delta = 0`` (also for ``beta = inf``),
+    ``delta`` itself where it is infinite (also for ``beta`` underflowed to 0)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = b * delta
+    return np.where(delta == 0, 0.0, np.where(np.isinf(delta), delta, scaled))
+
+
+def _log_ratio(pi: np.ndarray, pi_ref: np.ndarray, compared: np.ndarray) -> np.ndarray:
+    """``d = log pi - log pi_ref`` (float, ``-inf`` where ``pi = 0``); raises when ``pi_ref`` is 0
+    on a compared response (:func:`check_reference_support`)."""
+    check_reference_support(pi_ref, compared)
+    p, r = to_float(pi), to_float(pi_ref)
     with np.errstate(divide="ignore"):
         d = np.log(p) - np.log(np.where(r > 0, r, 1.0))
     return d
@@ -141,7 +188,29 @@ def _weighted_loss(w: np.ndarray, d: np.ndarray, b: float, name: str) -> float:
             f"{name}[{x}, {i}] = {name}[{x}, {j}] = {'-inf' if name == 'log_pi' else 0} but the "
             f"data compares {i} with {j}: the DPO margin is undefined"
         )
-    return float(dpo_pair_loss(w, d, b))
+    if 0.0 < b < np.inf:
+        return float(dpo_pair_loss(w, d, b))
+    return _limit_loss(w, d, b)
+
+
+def _limit_loss(w: np.ndarray, d: np.ndarray, b: float) -> float:
+    """The loss when ``beta`` is beyond float64 (``b = 0.0`` underflowed or ``inf``): each
+    compared pair contributes ``w log(1 + exp(-margin))`` with the margin's limit
+    (:func:`_margins`); exact to float precision, since ``|beta (d_i - d_j)|`` is then below
+    ``1e-300`` or above ``1e300`` unless ``d_i = d_j``."""
+    xs, ii, jj = np.nonzero(w > 0)
+    delta = np.where(ii == jj, 0.0, d[xs, ii] - d[xs, jj])
+    return float(-np.sum(w[xs, ii, jj] * log_expit(_margins(b, delta))))
+
+
+def _read_weights(w: Any) -> np.ndarray:
+    """``w`` as float ``(M, K, K)`` nonnegative finite weights, or a named error."""
+    w_arr = to_float(as_array(w, name="w"))
+    if w_arr.ndim != 3 or w_arr.shape[1] != w_arr.shape[2] or w_arr.size == 0:
+        raise ShapeMismatchError(f"w has shape {w_arr.shape}, expected non-empty (M, K, K)")
+    if np.any(w_arr < 0):
+        raise InvalidParameterError("w has a negative entry, expected weights >= 0")
+    return w_arr
 
 
 def dpo_loss_from_weights(w: Any, pi: Any, pi_ref: Any, beta: Any = 1) -> float:
@@ -155,13 +224,9 @@ def dpo_loss_from_weights(w: Any, pi: Any, pi_ref: Any, beta: Any = 1) -> float:
     >>> round(dpo_loss_from_weights(w, [[Fraction(1, 2)] * 2], [[Fraction(1, 2)] * 2]), 6)
     0.693147
     """
-    w_arr = to_float(as_array(w, name="w"))
-    if w_arr.ndim != 3 or w_arr.shape[1] != w_arr.shape[2]:
-        raise ShapeMismatchError(f"w has shape {w_arr.shape}, expected (M, K, K)")
-    if np.any(w_arr < 0):
-        raise InvalidParameterError("w has a negative entry, expected weights >= 0")
+    w_arr = _read_weights(w)
     M, K = w_arr.shape[0], w_arr.shape[1]
-    b = float(check_beta(beta, positive=True))
+    b = beta_as_float(check_beta(beta, positive=True))
     pi_arr, ref_arr = _models(pi, pi_ref, M, K)
     compared = _compared(w_arr)
     d = _log_ratio(pi_arr, ref_arr, compared)
@@ -176,18 +241,54 @@ def dpo_loss_from_log_probs(w: Any, log_pi: Any, pi_ref: Any, beta: Any = 1) -> 
     >>> round(dpo_loss_from_log_probs(w, np.log([[0.5, 0.5]]), [[Fraction(1, 2)] * 2]), 6)
     0.693147
     """
-    w_arr = to_float(as_array(w, name="w"))
-    lp = np.asarray(log_pi, dtype=np.float64)
-    if w_arr.ndim != 3 or lp.shape != w_arr.shape[:2]:
+    w_arr = _read_weights(w)
+    lp = _read_log_probs(log_pi, "log_pi")
+    if lp.shape != w_arr.shape[:2]:
         raise ShapeMismatchError(
             f"w has shape {w_arr.shape}, log_pi {lp.shape}: expected (M, K, K), (M, K)"
         )
-    b = float(check_beta(beta, positive=True))
+    b = beta_as_float(check_beta(beta, positive=True))
     ref = validate_model(pi_ref, name="pi_ref", K=lp.shape[1])
+    if ref.shape[0] != lp.shape[0]:
+        raise ShapeMismatchError(
+            f"pi_ref has {ref.shape[0]} prompts but the data has {lp.shape[0]}"
+        )
     compared = _compared(w_arr)
-    log_ref = _log_ratio(ref, np.ones_like(to_float(ref)), np.zeros_like(compared))  # log pi_ref
-    _log_ratio(ref, ref, compared)  # raises if pi_ref is 0 on a compared response
+    check_reference_support(ref, compared)
+    r = to_float(ref)
+    log_ref = np.log(np.where(r > 0, r, 1.0))
     return _weighted_loss(w_arr, lp - log_ref, b, "log_pi")
+
+
+def _read_log_probs(log_pi: Any, name: str) -> np.ndarray:
+    """``log_pi`` as a float ``(M, K)`` array of normalised log-probabilities (``-inf`` allowed
+    for zero mass; NaN, ``+inf`` or a row whose ``logsumexp`` is not 0 within
+    :data:`LOG_PROB_TOL` raise a named error)."""
+    arr = np.asarray(log_pi, dtype=object) if not isinstance(log_pi, np.ndarray) else log_pi
+    if arr.dtype.kind not in "iuf":
+        bad = [v for v in np.ravel(arr) if isinstance(v, bool | str | complex) or v is None]
+        if bad or arr.dtype.kind not in "iufO":
+            raise NotANumberError(f"{name} holds {bad[0] if bad else arr.dtype!r}, not a number")
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise NotANumberError(f"{name} holds a value that is not a real number") from None
+    lp = np.asarray(arr, dtype=np.float64)
+    if lp.ndim == 1:
+        lp = lp[None, :]
+    if lp.ndim != 2 or lp.size == 0:
+        raise ShapeMismatchError(f"{name} has shape {lp.shape}, expected non-empty (M, K)")
+    if np.isnan(lp).any() or np.isposinf(lp).any():
+        raise NonFiniteInputError(f"{name} has a NaN or +inf entry, expected log-probabilities")
+    with np.errstate(divide="ignore"):
+        total = np.logaddexp.reduce(lp, axis=1)
+    off = np.flatnonzero(~(np.abs(total) <= LOG_PROB_TOL))
+    if len(off):
+        raise NotAProbabilityVectorError(
+            f"row {int(off[0])} of {name} has logsumexp {total[off[0]]:.3g}, expected 0 "
+            "(log-probabilities of a distribution)"
+        )
+    return lp
 
 
 def dpo_loss(data: PreferenceData, pi: Any, pi_ref: Any, beta: Any = 1) -> float:
@@ -216,9 +317,13 @@ def dpo_sampled_loss(dataset: PreferenceDataset, pi: Any, pi_ref: Any, beta: Any
     >>> round(dpo_sampled_loss(ds, u, u), 6)
     0.693147
     """
+    if not isinstance(dataset, PreferenceDataset):
+        raise InvalidParameterError(
+            f"dataset of type {type(dataset).__name__}, expected a PreferenceDataset"
+        )
     if dataset.n == 0:
         raise InvalidParameterError("the dataset is empty: the DPO loss is undefined")
-    b = float(check_beta(beta, positive=True))
+    b = beta_as_float(check_beta(beta, positive=True))
     pi_arr, ref_arr = _models(pi, pi_ref, dataset.M, dataset.K)
     yw, yl = dataset.winners, dataset.losers
     compared = np.zeros((dataset.M, dataset.K), dtype=bool)
@@ -230,7 +335,7 @@ def dpo_sampled_loss(dataset: PreferenceDataset, pi: Any, pi_ref: Any, beta: Any
     if np.any(off & np.isneginf(dw) & np.isneginf(dl)):
         raise SupportMismatchError("pi is 0 on both responses of a compared pair")
     with np.errstate(invalid="ignore"):
-        margin = np.where(off, b * (dw - dl), 0.0)
+        margin = np.where(off, _margins(b, np.where(off, dw - dl, 0.0)), 0.0)
     if np.any(margin == -np.inf):
         return float("inf")
     return float(-np.mean(log_expit(margin)))
@@ -247,26 +352,42 @@ def dpo_logit_gradient(w: Any, z: Any, log_pi_ref: Any, beta: float = 1.0) -> np
     >>> dpo_logit_gradient(w, np.zeros((1, 2)), np.log(np.full((1, 2), 0.5))).tolist()
     [[0.0, 0.0]]
     """
-    w_arr = to_float(as_array(w, name="w"))
+    b = beta_as_float(check_beta(beta, positive=True))
+    w_arr = _read_weights(w)
+    M, K = w_arr.shape[0], w_arr.shape[1]
     z_arr = to_float(as_array(z, name="z"))
     log_ref = to_float(as_array(log_pi_ref, name="log_pi_ref"))
+    for name, a in (("z", z_arr), ("log_pi_ref", log_ref)):
+        if a.shape != (M, K):
+            raise ShapeMismatchError(f"{name} has shape {a.shape} but w has {w_arr.shape}")
     logpi = z_arr - np.logaddexp.reduce(z_arr, axis=1, keepdims=True)
     d = logpi - log_ref
-    m = beta * (d[:, :, None] - d[:, None, :])
-    coef = w_arr * expit(-m) * beta
+    m = _margins(b, d[:, :, None] - d[:, None, :])
+    coef = w_arr * expit(-m) * min(b, np.finfo(float).max)
     g_d = -coef.sum(axis=2) + coef.sum(axis=1)
     return g_d - np.exp(logpi) * g_d.sum(axis=1, keepdims=True)
 
 
 def dpo_implicit_reward(pi: Any, pi_ref: Any, beta: Any = 1) -> np.ndarray:
-    """DPO's implicit reward ``beta (log pi - log pi_ref)`` (float, same shape as ``pi``).
+    """DPO's implicit reward ``beta (log pi - log pi_ref)`` (float, same shape as ``pi``: a
+    distribution ``(K,)`` or a model ``(M, K)``).  ``-inf`` where ``pi = 0``; ``pi_ref`` must be
+    positive everywhere (the reward is undefined where it is 0: the support rule of
+    :func:`check_reference_support`), else :class:`~theory.errors.SupportMismatchError`.
 
     >>> dpo_implicit_reward([Fraction(1, 2), Fraction(1, 2)], [Fraction(1, 4), Fraction(3, 4)])
     array([ 0.69314718, -0.40546511])
     """
-    b = float(check_beta(beta, positive=True))
-    p, r = to_float(as_array(pi, name="pi")), to_float(as_array(pi_ref, name="pi_ref"))
+    b = beta_as_float(check_beta(beta, positive=True))
+    one = np.ndim(np.asarray(pi, dtype=object)) == 1
+    read = (
+        (lambda a, name: validate_distribution(a, name=name))
+        if one
+        else (lambda a, name: validate_model(a, name=name))
+    )
+    p, r = to_float(read(pi, "pi")), to_float(read(pi_ref, "pi_ref"))
     if p.shape != r.shape:
         raise ShapeMismatchError(f"pi has shape {p.shape} but pi_ref has shape {r.shape}")
+    r2 = r.reshape(-1, r.shape[-1])
+    check_reference_support(r2, np.ones(r2.shape, dtype=bool))
     with np.errstate(divide="ignore"):
-        return b * (np.log(p) - np.log(r))
+        return _margins(b, np.log(p) - np.log(r))

@@ -26,6 +26,7 @@ The set separates over prompts: :func:`prompt_minimizers` computes one prompt's 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -35,15 +36,22 @@ import numpy as np
 
 from ...bradley_terry import ComparisonGraph, comparison_graph, fit_bradley_terry
 from ...data import PreferenceData, data_anchor
-from ...errors import InvalidParameterError, NoMaximumLikelihoodError, ShapeMismatchError
+from ...errors import (
+    InvalidParameterError,
+    NoMaximumLikelihoodError,
+    NonFiniteInputError,
+    NotANumberError,
+    ShapeMismatchError,
+)
 from ...kernels import check_beta, dpo_pair_loss
 from ...numbers import Number, as_array, format_number, is_exact, scalar, to_float
 from ...preferences import validate_preference_stack
 from ...simplex import validate_distribution, validate_model
-from .loss import Source, dpo_weights
+from .loss import Source, beta_as_float, check_reference_support, dpo_weights
 
 __all__ = [
     "DPO_TOL",
+    "EXACT_POWER_BITS",
     "PromptMinimizers",
     "DPOMinimizerSet",
     "WinRateRange",
@@ -55,6 +63,32 @@ __all__ = [
 
 #: Float tolerance for recognising that a float minimizer satisfies its defining equations.
 DPO_TOL = 1e-8
+
+#: Largest size (in bits) of the exact powers ``s^(1/beta)`` computed for an exact ``nu_c``;
+#: beyond it (``beta = 1/10**400``, say) ``nu_c`` is computed in floats from the logarithms,
+#: which is the ``beta -> 0`` limit to float precision.
+EXACT_POWER_BITS = 1 << 16
+
+
+def _scaled(v: np.ndarray, inv_beta: float) -> np.ndarray:
+    """``(v - max v) / beta`` with ``inv_beta = 1 / beta`` possibly ``inf`` (``beta`` below
+    float64) or ``0.0`` (``beta`` above it): entries at the maximum stay exactly 0, the others
+    go to ``-inf`` or ``0`` in the limits, never NaN."""
+    diff = v - v.max()
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = diff * inv_beta
+    return np.where(diff == 0, 0.0, out)
+
+
+def _inverse_beta(beta: Any) -> float:
+    """``1 / beta`` as a float, ``inf`` when it overflows."""
+    b = beta_as_float(beta)
+    if b == 0.0:
+        return float("inf")
+    try:
+        return float(1 / beta) if not isinstance(beta, float) else 1.0 / b
+    except OverflowError:
+        return float("inf")
 
 
 @dataclass(frozen=True)
@@ -115,22 +149,24 @@ class PromptMinimizers:
         return row
 
     def path_log(self, t: float, ref: np.ndarray, b: float) -> np.ndarray:
-        """``log pi_t`` at this prompt (see :meth:`DPOMinimizerSet.path_log`), float ``(K,)``."""
+        """``log pi_t`` at this prompt (see :meth:`DPOMinimizerSet.path_log`), float ``(K,)``;
+        ``b`` is ``1 / beta`` as a float (``inf`` allowed)."""
         out = np.full(ref.shape, -np.inf)
         n = len(self.components) + len(self.free)
         for comp in self.components:
-            logits = np.log(ref[comp]) + (self.rewards[comp] + t * self.direction[comp]) / b
+            logits = np.log(ref[comp]) + _scaled(self.rewards[comp] + t * self.direction[comp], b)
             out[comp] = logits - np.logaddexp.reduce(logits) - np.log(n)
         out[self.free] = -np.log(n)
         return out
 
     def path(self, t: float, ref: np.ndarray, b: float) -> np.ndarray:
-        """``pi_t`` at this prompt (see :meth:`DPOMinimizerSet.path`), float ``(K,)``."""
+        """``pi_t`` at this prompt (see :meth:`DPOMinimizerSet.path`), float ``(K,)``;
+        ``b`` is ``1 / beta`` as a float (``inf`` allowed)."""
         out = np.zeros(ref.shape)
         n = len(self.components) + len(self.free)
         for comp in self.components:
-            logits = (self.rewards[comp] + t * self.direction[comp]) / b
-            wts = ref[comp] * np.exp(logits - logits.max())
+            logits = np.log(ref[comp]) + _scaled(self.rewards[comp] + t * self.direction[comp], b)
+            wts = np.exp(logits - logits.max())
             out[comp] = wts / wts.sum() / n
         out[self.free] = 1.0 / n
         return out
@@ -251,6 +287,7 @@ class DPOMinimizerSet:
         """Prompt ``x``'s row of :meth:`point`, its weights checked."""
         part = self.prompts[x]
         n = len(part.nus) + len(part.free)
+        t, u = _weight_rows(t, self.M, "t"), _weight_rows(u, self.M, "u")
         given = ([] if t is None else list(t[x])) + ([] if u is None else list(u[x]))
         exact = (
             all(part.exact_parts)
@@ -277,8 +314,9 @@ class DPOMinimizerSet:
         """``log pi_t`` for :meth:`path` (float ``(M, K)``), exact in floats even where ``pi_t``
         itself underflows to 0 (far along the path); ``-inf`` nowhere on compared responses."""
         ref = to_float(self.pi_ref)
-        b = float(self.beta)
-        return np.stack([p.path_log(t, ref[x], b) for x, p in enumerate(self.prompts)])
+        b = _inverse_beta(self.beta)
+        tf = _real_scalar(t, "t")
+        return np.stack([p.path_log(tf, ref[x], b) for x, p in enumerate(self.prompts)])
 
     def path(self, t: float) -> np.ndarray:
         """When no minimizer exists: ``pi_t`` proportional (per weak component, with the
@@ -286,8 +324,35 @@ class DPOMinimizerSet:
         ``pi_ref exp((r + t v) / beta)``; the loss falls strictly in ``t`` towards
         ``min_loss``.  Float ``(M, K)``."""
         ref = to_float(self.pi_ref)
-        b = float(self.beta)
-        return np.stack([p.path(t, ref[x], b) for x, p in enumerate(self.prompts)])
+        b = _inverse_beta(self.beta)
+        tf = _real_scalar(t, "t")
+        return np.stack([p.path(tf, ref[x], b) for x, p in enumerate(self.prompts)])
+
+
+def _real_scalar(v: Any, name: str) -> float:
+    """``v`` as a finite real float, or a named error."""
+    if isinstance(v, bool) or not isinstance(v, int | float | Fraction | np.integer | np.floating):
+        raise NotANumberError(f"{name} = {v!r} (type {type(v).__name__}), not a real number")
+    f = beta_as_float(v)
+    if not np.isfinite(f):
+        raise NonFiniteInputError(f"{name} = {v!r}, expected a finite number")
+    return f
+
+
+def _weight_rows(t: Any, M: int, name: str) -> list[list[Any]] | None:
+    """Per-prompt weights ``t`` (one sequence per prompt) checked to be real and finite."""
+    if t is None:
+        return None
+    try:
+        rows = [list(row) for row in t]
+    except TypeError:
+        raise ShapeMismatchError(f"{name} must hold one sequence of weights per prompt") from None
+    if len(rows) != M:
+        raise ShapeMismatchError(f"{name} has {len(rows)} rows, expected one per prompt ({M})")
+    for row in rows:
+        for v in row:
+            _real_scalar(v, name)
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -320,7 +385,17 @@ def _integer_inverse(beta: Any) -> int | None:
     """``1 / beta`` when it is a positive integer (so ``s^(1/beta)`` stays rational), else None."""
     if isinstance(beta, Fraction) and beta.numerator == 1:
         return beta.denominator
+    if isinstance(beta, int) and beta == 1:
+        return 1
     return None
+
+
+def _exact_powers(s_exact: list[Fraction], k_inv: int) -> np.ndarray | None:
+    """``s^k_inv`` exactly, or None when the powers would exceed :data:`EXACT_POWER_BITS`."""
+    bits = max(max(v.numerator.bit_length(), v.denominator.bit_length()) for v in s_exact)
+    if k_inv * bits > EXACT_POWER_BITS:
+        return None
+    return np.array([v**k_inv for v in s_exact], dtype=object)
 
 
 def _graph_and_fit(wx: np.ndarray) -> tuple[ComparisonGraph, np.ndarray | None, float]:
@@ -369,12 +444,15 @@ def _component_nu(
         nu = np.array([Fraction(0)] * K, dtype=object) if exact else np.zeros(K)
         nu[comp] = Fraction(1) if exact else 1.0
         return nu, exact
-    if s_exact is not None and k_inv is not None:
-        wts = ref_x[comp] * np.array([v**k_inv for v in s_exact], dtype=object)
+    powers = None if s_exact is None or k_inv is None else _exact_powers(s_exact, k_inv)
+    if powers is not None:
+        wts = ref_x[comp] * powers
         nu = np.array([Fraction(0)] * K, dtype=object)
         nu[comp] = wts / sum(wts, Fraction(0))
         return nu, True
-    logits = np.log(to_float(ref_x[comp])) + r / float(beta)
+    if s_exact is not None:  # exact strengths: their logarithms, without float overflow
+        r = np.array([math.log(v.numerator) - math.log(v.denominator) for v in s_exact])
+    logits = np.log(to_float(ref_x[comp])) + _scaled(r, _inverse_beta(beta))
     wts = np.exp(logits - logits.max())
     nu = np.zeros(K)
     nu[comp] = wts / wts.sum()
@@ -445,6 +523,9 @@ def dpo_minimizers(source: Source, pi_ref: Any, beta: Any = 1) -> DPOMinimizerSe
     ref = validate_model(pi_ref, name="pi_ref", K=K)
     if ref.shape[0] != M:
         raise ShapeMismatchError(f"pi_ref has {ref.shape[0]} prompts but the data has {M}")
+    off = to_float(w_all).copy()
+    off[:, np.arange(K), np.arange(K)] = 0.0
+    check_reference_support(ref, (off.sum(axis=2) + off.sum(axis=1)) > 0)
     k_inv = _integer_inverse(b) if is_exact(w_all) and is_exact(ref) else None
     prompts = tuple(prompt_minimizers(w_all[x], ref[x], b, k_inv=k_inv) for x in range(M))
     return DPOMinimizerSet(beta=b, pi_ref=ref, prompts=prompts)
