@@ -276,3 +276,109 @@ def test_docs_zoo_page_is_fresh() -> None:
     from proofs_checks.common import docs_zoo
 
     assert docs_zoo.PAGE.read_text() == docs_zoo.render()
+
+
+def test_partial_instances_hide_responses_and_keep_the_stream() -> None:
+    full = random_instances(np.random.default_rng(5), 30, 4)
+    same = random_instances(np.random.default_rng(5), 30, 4, partial=0.0)
+    assert np.array_equal(full.mu0, same.mu0) and np.array_equal(full.P, same.P)
+    part = random_instances(np.random.default_rng(5), 30, 4, partial=1.0)
+    hidden = (part.mu0 == 0) & (part.mu1 == 0)
+    assert np.all((hidden.sum(axis=1) >= 1) & (hidden.sum(axis=1) <= 2))
+    assert np.all(part.mu0.sum(axis=1) == 1) and np.all(part.mu1.sum(axis=1) == 1)
+    with pytest.raises(InvalidParameterError):
+        random_instances(RNG, 2, 3, partial=1.5)
+
+
+def test_minimizer_report_of_free_responses() -> None:
+    P = [[F(1, 2), F(4, 5), F(3, 5)], [F(1, 5), F(1, 2), F(1, 2)], [F(2, 5), F(1, 2), F(1, 2)]]
+    D = PreferenceData(P=P, mu0=[F(1, 2), F(1, 2), F(0)])
+    ref = [[F(1, 3)] * 3]
+    dpo = minimize(ZOO["sigmoid"], D, ref, 1)
+    assert dpo.free == ((2,),) and dpo.free_mass == ((0.0, 1.0),)  # as for DPO
+    assert list(dpo_minimizers(D, ref, 1).free[0]) == [2]
+    nca = minimize(ZOO["nca_pair"], D, ref, 1)
+    low, high = nca.free_mass[0]
+    assert nca.converged and low == high == pytest.approx(float(nca.pi[0, 2]))
+    full = minimize(ZOO["sigmoid"], _two(F(3, 4)), [[0.5, 0.5]], 1)
+    assert full.free == ((),) and full.free_mass == ((0.0, 0.0),)
+
+
+def test_dpo_consistency_range_matches_the_dpo_minimizer_set() -> None:
+    """The best and worst member at fixed beta against theory's DPO win-rate range (a separate
+    path: exact Bradley-Terry MLE and the vertices of the DPO minimizer set)."""
+    from theory.methods.dpo.minimizers import dpo_data_win_rate_range
+    from theory.zoo.classify import member_range, minimizer_members, response_win_rates_h
+
+    inst = random_instances(np.random.default_rng(11), 24, 4, partial=0.5)
+    sol, pis, _ = minimizer_members(ZOO["sigmoid"], inst, inst.floats("beta"), RNG)
+    shown = (inst.floats("w").sum(axis=2) + inst.floats("w").sum(axis=1)) > 0
+    W = response_win_rates_h(inst)[0]
+    best, worst = member_range(pis, shown, False, W)
+    assert (~shown).any(axis=1).sum() >= 5
+    checked = 0
+    for t in np.flatnonzero(sol.exists):
+        D = PreferenceData(P=inst.P[t], mu0=inst.mu0[t], mu1=inst.mu1[t])
+        R = dpo_data_win_rate_range(D, [inst.pi_ref[t]], inst.beta[t])
+        assert (best[t], worst[t]) == pytest.approx((float(R.best), float(R.worst)), abs=1e-6)
+        checked += 1
+    assert checked >= 10
+
+
+def test_hinge_face_vertices_are_optimal_and_widen_the_range() -> None:
+    from theory.zoo.classify import member_range, response_win_rates_h
+    from theory.zoo.solve import hinge_face_vertices
+
+    inst = random_instances(np.random.default_rng(7), 30, 3)
+    w = inst.floats("w")
+    batch = PairBatch(w=w, log_ref=np.log(inst.floats("pi_ref")), beta=inst.floats("beta"))
+    sol = minimize_batch(ZOO["hinge"], batch)
+    us = hinge_face_vertices(batch, sol)
+    assert len(us) > 1 and np.array_equal(us[0], sol.u)
+    for u in us:
+        z = u[:, :, None] - u[:, None, :]
+        value = (w * np.maximum(0, 1 - z)).sum(axis=(1, 2))
+        assert np.allclose(value, sol.value, atol=1e-7)
+    from theory.zoo.solve import scores_to_pi
+
+    W = response_win_rates_h(inst)[0]
+    shown = np.ones((inst.n, 3), dtype=bool)
+    one = member_range([sol.pi], shown, False, W)
+    face = member_range([scores_to_pi(u, batch) for u in us], shown, False, W)
+    assert np.all(face[0] >= one[0] - 1e-12) and np.all(face[1] <= one[1] + 1e-12)
+    assert np.any(face[0] - face[1] > 1e-3)  # some optimal face is not a point
+
+
+def test_classification_reports_best_and_worst_members_with_free_responses() -> None:
+    report = classify("sigmoid", instances=120, max_K=4)
+    s = report.consistency
+    assert s.partial > 0 and s.worst_short > 0  # a free response worse than the shown ones
+    assert s.identity.worst_limit >= s.identity.best_limit >= 0
+    assert s.identity.worst_fixed >= s.identity.best_fixed
+    assert 0 < s.logit.instances < s.instances
+
+
+def test_the_canonical_run_refreshes_docs_zoo_and_no_other(monkeypatch, tmp_path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from proofs_checks import zoo_no_consistency as claim
+    from proofs_checks.common import docs_zoo
+    from proofs_checks.scaffold import Gallery, cli
+    from proofs_checks.scaffold.claim import CheckResult
+
+    calls: list[bool] = []
+    monkeypatch.setattr(docs_zoo, "refresh", lambda: calls.append(True) or True)
+    monkeypatch.setattr(cli, "GALLERY", tmp_path / "figures")
+    (tmp_path / "figures").mkdir()
+    pts = {"sigmoid": [0.5, 0.3, 0.2]}
+    for default, outdir, expect in (
+        (True, tmp_path / "scratch", 0),
+        (False, tmp_path / "figures", 0),
+        (True, tmp_path / "figures", 1),
+    ):
+        outdir.mkdir(exist_ok=True)
+        result = CheckResult("x", 1, True, details={"simplex": pts, "default_run": default})
+        calls.clear()
+        claim.figure(result, Gallery(outdir))
+        assert len(calls) == expect

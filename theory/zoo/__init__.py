@@ -15,9 +15,11 @@ from .classify import (
     Classification,
     Consistency,
     OptimumEquivalence,
+    Shortfall,
     classify,
     consistency,
     k2_link_profile,
+    member_range,
     optimum_equivalence,
 )
 from .closed_forms import (
@@ -43,7 +45,7 @@ from .loss import (
 )
 from .population import PairBatch, batch_from_data, loss_and_gradient, population_loss
 from .registry import ZOO, zoo_loss
-from .solve import BatchSolution, ZooMinimizer, minimize, minimize_batch
+from .solve import BatchSolution, ZooMinimizer, hinge_face_vertices, minimize, minimize_batch
 from .witness import Witness, WitnessSearch, certify, search_witnesses
 
 __all__ = [
@@ -66,6 +68,7 @@ __all__ = [
     "BatchSolution",
     "minimize",
     "minimize_batch",
+    "hinge_face_vertices",
     # closed forms
     "pair_counts",
     "ipo_rewards",
@@ -88,9 +91,11 @@ __all__ = [
     # classification
     "Classification",
     "Consistency",
+    "Shortfall",
     "OptimumEquivalence",
     "classify",
     "consistency",
+    "member_range",
     "k2_link_profile",
     "optimum_equivalence",
 ]

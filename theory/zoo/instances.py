@@ -4,7 +4,9 @@ Every number is a small-denominator rational, so a witness found in floats can b
 the very same instance: ``P`` is Bradley-Terry with integer strengths in 1..9
 (``P_ij = s_i / (s_i + s_j)``), general (``P_ij`` on the grid ``k/20``, ``0 < k < 20``) or a total
 order (``P_ij`` in {0, 1}); ``mu0``, ``mu1`` and ``pi_ref`` have full support on the grid ``1/20``
-(``mu1 = mu0`` when ``symmetric``); ``beta`` is one of ``1/2, 1, 2``.
+(``mu1 = mu0`` when ``symmetric``); ``beta`` is one of ``1/2, 1, 2``.  With ``partial > 0`` that
+share of the instances (K >= 3) hides 1..K-2 responses from both ``mu0`` and ``mu1`` (their
+mass set to 0, the rest renormalized): responses the data never shows (free responses).
 """
 
 from __future__ import annotations
@@ -116,6 +118,14 @@ def _from_upper(upper: np.ndarray) -> np.ndarray:
     return P
 
 
+def _hide(mu: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """``mu`` with the ``hidden`` responses' mass set to 0, renormalized (exact)."""
+    out = mu.copy()
+    out[hidden] = Fraction(0)
+    total = sum(out, Fraction(0))
+    return np.array([v / total for v in out], dtype=object)
+
+
 def random_instances(
     rng: np.random.Generator,
     n: int,
@@ -123,9 +133,11 @@ def random_instances(
     *,
     symmetric: bool | None = None,
     families: tuple[str, ...] = ZOO_FAMILIES,
+    partial: float = 0.0,
 ) -> InstanceBatch:
     """``n`` random instances with ``K`` responses (module docstring); ``symmetric=None`` draws
-    ``mu1 = mu0`` for half of them.
+    ``mu1 = mu0`` for half of them; ``partial``: the probability that an instance (K >= 3) has
+    free responses (drawn after everything else, so ``partial = 0`` keeps the stream).
 
     >>> b = random_instances(np.random.default_rng(0), 3, 3)
     >>> b.P.shape, bool(np.all(b.P + np.swapaxes(b.P, 1, 2) == 1))
@@ -143,6 +155,12 @@ def random_instances(
     mu1[same] = mu0[same]
     pi_ref = grid_models(rng, n, K)
     beta = np.array([BETAS[int(i)] for i in rng.integers(0, len(BETAS), size=n)], dtype=object)
+    if not 0 <= partial <= 1:
+        raise InvalidParameterError(f"partial = {partial!r}, expected a probability in [0, 1]")
+    if partial > 0 and K >= 3:
+        for t in np.flatnonzero(rng.random(n) < partial):
+            hidden = rng.choice(K, size=int(rng.integers(1, K - 1)), replace=False)
+            mu0[t], mu1[t] = _hide(mu0[t], hidden), _hide(mu1[t], hidden)
     return InstanceBatch(
         K=K,
         P=P,

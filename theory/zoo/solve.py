@@ -28,6 +28,8 @@ __all__ = [
     "BatchSolution",
     "ZooMinimizer",
     "minimize_batch",
+    "hinge_face_vertices",
+    "scores_to_pi",
     "minimize",
 ]
 
@@ -257,11 +259,9 @@ def _hinge_lp(loss: PairwiseLoss, batch: PairBatch) -> BatchSolution:
         ok[t] = res.status == 0
         if ok[t]:
             u[t], value[t] = res.x[:K], res.fun + diag
-    theta = u / batch.beta[:, None] + np.where(np.isfinite(batch.log_ref), batch.log_ref, -np.inf)
-    lp = theta - np.logaddexp.reduce(theta, axis=1, keepdims=True)
     zeros = np.zeros(B)
     return BatchSolution(
-        pi=np.exp(lp),
+        pi=scores_to_pi(u, batch),
         u=u,
         value=value,
         gradient_norm=zeros,
@@ -271,6 +271,69 @@ def _hinge_lp(loss: PairwiseLoss, batch: PairBatch) -> BatchSolution:
         direction=np.zeros((B, K)),
         spread=zeros,
     )
+
+
+def scores_to_pi(u: np.ndarray, batch: PairBatch) -> np.ndarray:
+    """The model of scores ``u = beta (log pi - log pi_ref)`` ``(B, K)``:
+    ``pi ∝ pi_ref exp(u / beta)``.
+
+    >>> b = PairBatch(w=np.zeros((1, 2, 2)), log_ref=np.log([[0.5, 0.5]]), beta=np.ones(1))
+    >>> scores_to_pi(np.array([[np.log(3.0), 0.0]]), b).round(6).tolist()
+    [[0.75, 0.25]]
+    """
+    theta = u / batch.beta[:, None] + np.where(np.isfinite(batch.log_ref), batch.log_ref, -np.inf)
+    return np.exp(theta - np.logaddexp.reduce(theta, axis=1, keepdims=True))
+
+
+def _hinge_face_lps(w: np.ndarray, opt: float) -> list[np.ndarray]:
+    """Scores ``u`` at vertices of one problem's hinge optimal face (``w`` ``(K, K)``, ``opt``
+    the optimal value of the off-diagonal terms): the face ``{sum w_ij t_ij <= opt}`` of the LP
+    of :func:`_hinge_lp`, boxed to ``|u| <= U_CAP`` around the first shown response, each shown
+    score minimized and maximized (2 (k - 1) LPs for k shown responses)."""
+    from scipy.optimize import linprog
+
+    K = w.shape[0]
+    shown = np.flatnonzero(w.sum(axis=0) + w.sum(axis=1) > 0)
+    if len(shown) < 2:
+        return []
+    pairs = [(i, j) for i in range(K) for j in range(K) if i != j and w[i, j] > 0]
+    n = K + len(pairs)
+    A = np.zeros((len(pairs) + 1, n))
+    for r, (i, j) in enumerate(pairs):
+        A[r, i], A[r, j], A[r, K + r] = -1.0, 1.0, -1.0
+    A[-1, K:] = [w[i, j] for i, j in pairs]
+    b = np.concatenate([-np.ones(len(pairs)), [opt + 1e-9 * (1 + abs(opt))]])
+    bounds = [(-U_CAP, U_CAP)] * K + [(0, None)] * len(pairs)
+    bounds[int(shown[0])] = (0, 0)
+    out = []
+    for y in shown[1:]:
+        for sign in (1.0, -1.0):
+            c = np.zeros(n)
+            c[y] = sign
+            res = linprog(c, A_ub=A, b_ub=b, bounds=bounds, method="highs")
+            if res.status == 0:
+                out.append(res.x[:K])
+    return out
+
+
+def hinge_face_vertices(batch: PairBatch, sol: BatchSolution) -> list[np.ndarray]:
+    """Scores ``(B, K)`` at several vertices of each problem's hinge optimal face (the hinge
+    minimizer set is a polyhedron; :func:`_hinge_face_lps`): the solution's own scores first,
+    then the vertex that minimizes or maximizes each shown score (problems with fewer such
+    vertices repeat the solution's)."""
+    per = []
+    for t in range(batch.B):
+        diag = float(np.trace(batch.w[t]))
+        per.append(_hinge_face_lps(batch.w[t], float(sol.value[t]) - diag) if sol.exists[t] else [])
+    most = max((len(v) for v in per), default=0)
+    out = [sol.u]
+    for k in range(most):
+        u = sol.u.copy()
+        for t, verts in enumerate(per):
+            if k < len(verts):
+                u[t] = verts[k]
+        out.append(u)
+    return out
 
 
 def _falls_along(
@@ -331,8 +394,12 @@ class ZooMinimizer:
     every prompt certified below ``1e-6``; ``exists``: False when some prompt's scores diverge
     (no minimizer), with ``direction`` ``(M, K)`` the escape direction of the scores;
     ``unbounded``: the loss is unbounded below; ``free``: per prompt, the responses in no
-    comparison (their mass is not determined by the loss's pair terms); ``starts`` and
-    ``spread``: how many starts, and the largest gap between their values.
+    comparison (the data never shows them); ``free_mass``: per prompt, the range ``(low, high)``
+    of the total mass that members of the minimizer set (its closure) put on the free
+    responses: ``(0, 1)`` for a loss of the margins alone (unconstrained, as for DPO: the
+    margins do not see it), ``(f, f)`` with the solver's ``f`` when separable terms fix it
+    (their split among the free responses is free either way), ``(0, 0)`` when nothing is free;
+    ``starts`` and ``spread``: how many starts, and the largest gap between their values.
     """
 
     pi: np.ndarray
@@ -343,6 +410,7 @@ class ZooMinimizer:
     unbounded: bool
     direction: np.ndarray
     free: tuple
+    free_mass: tuple
     starts: int
     spread: float
 
@@ -366,6 +434,11 @@ def minimize(
     >>> sol = minimize(ZOO["sigmoid"], D, [0.5, 0.5], 1)
     >>> round(float(np.log(sol.pi[0, 0] / sol.pi[0, 1])), 6), sol.converged  # logit .8
     (1.386294, True)
+    >>> E = PreferenceData(P=[[F(1, 2), F(4, 5), F(1, 2)], [F(1, 5), F(1, 2), F(1, 2)],
+    ...                       [F(1, 2), F(1, 2), F(1, 2)]], mu0=[F(1, 2), F(1, 2), 0])
+    >>> s = minimize(ZOO["sigmoid"], E, [1 / 3] * 3, 1)   # response 2 is never shown
+    >>> s.free, s.free_mass
+    (((2,),), ((0.0, 1.0),))
     """
     if pi_ref is None:
         pi_ref = np.full((data.M, data.K), 1.0 / data.K)
@@ -377,6 +450,12 @@ def minimize(
     free = tuple(
         tuple(int(y) for y in np.flatnonzero((batch.pw + batch.pl)[x] == 0)) for x in range(data.M)
     )
+    unconstrained = loss.pair_only or loss.shift
+    mass = [float(sol.pi[x, list(ys)].sum()) for x, ys in enumerate(free)]
+    free_mass = tuple(
+        (0.0, 0.0) if not ys else (0.0, 1.0) if unconstrained else (f, f)
+        for ys, f in zip(free, mass, strict=True)
+    )
     return ZooMinimizer(
         pi=sol.pi,
         value=float(sol.value.sum()),
@@ -386,6 +465,7 @@ def minimize(
         unbounded=bool(sol.unbounded.any()),
         direction=sol.direction,
         free=free,
+        free_mass=free_mass,
         starts=n,
         spread=float(sol.spread.max()),
     )
