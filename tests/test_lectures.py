@@ -128,3 +128,61 @@ def test_lecture05():
     assert s.exercise_3() == F(21, 32) == F(2, 3) - F(1, 6 * K * K)
     assert s.exercise_4() == ([F(65, 81), F(5, 27), F(1, 81)], F(371, 486))
     assert s.exercise_5() == (F(19, 36), F(11, 15))
+
+
+# Lecture 6 ---------------------------------------------------------------------------------
+
+
+def test_lecture06():
+    s = solutions(6)
+    model, wr = s.exercise_1()
+    n = 4
+    assert model == [1 - F(1, 2**n), F(1, 2**n)]
+    assert wr == F(23, 32) == F(3, 4) - F(1, 2 ** (n + 1))
+    assert s.exercise_2() == F(13, 18) < F(3, 4)
+    by_loss, by_win_rate, regret = s.exercise_3()
+    assert (by_loss, by_win_rate) == (2, 1)
+    assert regret == pytest.approx(0.03)
+    raw, bounded = s.exercise_4()
+    assert raw == pytest.approx([0.8, -0.5])
+    assert bounded == pytest.approx([0.8, 0.0])
+    assert s.exercise_5() == pytest.approx(0.2)
+
+
+def test_lecture06_best_of_n_by_a_second_way():
+    """BoN_3 on the uniform strict order by enumerating all 27 triples of draws: the best draw's
+    win rate against a fresh uniform draw (ties count one half), summed by hand here."""
+    import itertools
+
+    total = F(0)
+    for draws in itertools.product(range(3), repeat=3):
+        best = min(draws)  # response 0 is the best
+        total += sum(F(1) if best < y else F(1, 2) if best == y else F(0) for y in range(3)) / 3
+    assert total / 27 == solutions(6).exercise_2()
+
+
+# Lecture 7 ---------------------------------------------------------------------------------
+
+
+def test_lecture07():
+    s = solutions(7)
+    assert s.exercise_1() == F(1, 2)
+    assert s.exercise_2() == pytest.approx(math.log(3) / 2, abs=1e-6)
+    assert s.exercise_3() == [0, F(-3, 4), F(-5, 4)]
+    smoothed, margin = s.exercise_4()
+    assert smoothed == F(9, 10)
+    assert margin == pytest.approx(math.log(9))
+    assert s.exercise_5() == ([F(3, 4), F(1, 4), 0], F(13, 16), F(7, 8))
+
+
+def test_lecture07_ipo_rewards_solve_the_laplacian_system():
+    """A second way for exercise 3: the rewards satisfy IPO's stationarity conditions
+    sum_j n_kj (d_k - d_j) = sum_j n_kj (2 P_kj - 1) / (2 beta), n_kj = 2 mu_k mu_j, written out."""
+    mu, beta = [F(1, 2), F(1, 4), F(1, 4)], F(1, 2)
+    P = [[F(1, 2), 1, 1], [0, F(1, 2), 1], [0, 0, F(1, 2)]]
+    d = solutions(7).exercise_3()
+    for k in range(3):
+        n = [2 * mu[k] * mu[j] for j in range(3)]
+        lhs = sum(n[j] * (d[k] - d[j]) for j in range(3))
+        rhs = sum(n[j] * (2 * P[k][j] - 1) for j in range(3)) / (2 * beta)
+        assert lhs == rhs
