@@ -571,6 +571,18 @@ def test_design_runs_are_scored_exactly():
         assert runs.J_start[at] == pytest.approx(objective_value(tp, obj, problem.pi_ref))
 
 
+def test_a_design_with_one_policy_trains_only_that_policy():
+    design = SuccessDesign(
+        steps=(3,), trajectory_steps=(0, 3), step_scales=(1.0,), policies=("tabular",)
+    )
+    problem = design_problem(np.random.default_rng(23), 0, design)
+    P_hat = proxy_judge(np.random.default_rng(24), problem.P, problem.mu, 300)
+    objectives = secondary_objectives()[:2]
+    runs = run_design_problem(problem, P_hat, objectives, design, np.random.default_rng(25))
+    assert len(runs.win_rate) == len(objectives) * len(design.cells())
+    assert {c[-1] for c in design.cells()} == {"tabular"}
+
+
 def test_success_bins_oos_r_squared_and_decision():
     s = np.array([0.0, 0.0, 0.3, 0.1, 0.9, 1.0, 0.5, 0.7])
     bins = success_bins(s, 4)

@@ -640,7 +640,8 @@ def run_design_problem(
     J = np.empty((S, len(traj)))
     WR = np.empty((S, len(traj)))
     lrs = np.empty(len(traj))
-    for pol, policy in policies.items():
+    for pol in design.policies:  # only the design's policies (and in its order)
+        policy = policies[pol]
         idx = [i for i, t in enumerate(traj) if t[3] == pol]
         lr = np.array([_learning_rate(tp, objectives[traj[i][0]], policy, traj[i][1]) for i in idx])
         lrs[idx] = lr
