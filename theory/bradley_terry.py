@@ -84,6 +84,9 @@ GRAD_TOL = 1e-12
 #: Convergence also needs the last Newton step below ``STEP_TOL * (1 + max |r|)`` (rewards of
 #: weakly coupled groups are fixed by small terms; the step measures their remaining error).
 STEP_TOL = 1e-10
+#: A gradient entry within this many units of float64 rounding of the terms it balances is at
+#: the precision limit: the step rule is then waived (its steps are rounding noise).
+ROUNDING = 64 * np.finfo(float).eps
 #: Largest max-norm of a Newton step on the rewards (a change of odds by e^MAX_STEP): steps of a
 #: nearly singular Hessian are shortened to it, then backtracked as usual.
 MAX_STEP = 20.0
@@ -402,8 +405,12 @@ def _newton(W: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray, np.nd
         # relative rule: each |g_i| small against the terms it balances (never looser than
         # tol times the response's comparison weight, which bounds scale_i), and the last
         # Newton step (the distance to the optimum, also along weakly coupled groups) small
-        active = np.any(np.abs(g) > tol * _terms(W, p)[1], axis=1)
-        active |= step > STEP_TOL * (1.0 + np.abs(r).max(axis=1))
+        scale = _terms(W, p)[1]
+        active = np.any(np.abs(g) > tol * scale, axis=1)
+        # ... unless every |g_i| is at rounding level of its terms: float64 then fixes r no
+        # better, and the step is rounding noise of an ill-conditioned Hessian
+        at_rounding = np.all(np.abs(g) <= ROUNDING * scale, axis=1)
+        active |= (step > STEP_TOL * (1.0 + np.abs(r).max(axis=1))) & ~at_rounding
         if not active.any():
             break
         if it >= max_iter:
