@@ -194,3 +194,49 @@ def test_cli_show_proof_and_usage_errors(capsys) -> None:
 @pytest.mark.parametrize("module", [proofs, core])
 def test_doctests(module) -> None:
     assert doctest.testmod(module).failed == 0
+
+
+#: The library links that compute on sympy symbols (docs/proofs.md, "library linked"): for these
+#: the link is a proof about the library's own code, not a comparison at sampled points.
+SYMBOLIC_LINKS = {
+    "WR-basic": {"theory.win_rate", "theory.win_rate_covariance"},
+    "SFT-closed-form": {
+        "theory.methods.sft.winner_distribution",
+        "theory.methods.sft.loser_distribution",
+        "theory.sft_win_rate",
+        "theory.methods.sft.sft_win_rate_formula",
+    },
+    "mitigations": {"theory.best_of_n", "theory.methods.best_of_n.best_of_n_win_rate"},
+}
+
+
+def _links_by_how(r: proofs.ProofResult) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for s in r.steps:
+        if s.method in ("symbolic", "exact", "sampled"):
+            out.setdefault(s.method, set()).add(s.name.split("(")[0])
+    return out
+
+
+@pytest.mark.parametrize("claim_id", proofs.available())
+def test_which_library_links_are_symbolic_proofs(results, claim_id: str) -> None:
+    hows = _links_by_how(results[claim_id])
+    assert hows.get("symbolic", set()) == SYMBOLIC_LINKS.get(claim_id, set())
+    assert not hows.get("symbolic", set()) & hows.get("sampled", set())
+
+
+def test_a_symbolic_link_reduces_the_library_s_own_expression() -> None:
+    """theory.win_rate on symbols returns pi^T P q as an expression: the link is a proof."""
+    P, gp = core.pref_matrix(3)
+    pi, g1 = core.simplex(3, "pi")
+    q, g2 = core.simplex(3, "q")
+    value = theory.win_rate(core.at(P, {}), core.at(pi, {}), core.at(q, {}))
+    assert isinstance(value, sp.Expr)
+    assert value.free_symbols == {*gp.symbols, *g1.symbols, *g2.symbols}
+    assert sp.expand(value - core.dot(pi, core.matvec(P, q))) == 0
+
+
+def test_docs_proofs_output_page_is_fresh() -> None:
+    from proofs_checks.proofs import docs_page
+
+    assert docs_page.PAGE.read_text() == docs_page.render(), f"run {docs_page.COMMAND}"

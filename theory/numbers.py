@@ -11,6 +11,14 @@ makes a float array.  Functions that combine several arrays use :func:`common_ki
 float input turns the whole computation into floats, and an all-exact input stays exact.
 numpy's ``@``, ``sum`` and elementwise arithmetic all work on object arrays of Fractions, so most
 formulas are written once and serve both kinds.
+
+**Symbolic entries.**  A sympy expression with free symbols (``p01``, ``1 - mu0``) is kept as it
+is, as an entry of an exact array, so that a library function called on symbols returns the
+symbolic expression it computes (``docs/proofs.md``: the proofs call the library this way).
+Validation treats such entries by what sympy can settle: :func:`truth_mask` counts an undecided
+sign test as passed, and :func:`differs` compares a symbolic sum with its target by
+``sympy.expand``.  Both are reached only after the cheap numeric test failed (numpy raised on an
+undecided relation, or a sum compared unequal), so Fraction and float paths do not pay for them.
 """
 
 from __future__ import annotations
@@ -40,14 +48,18 @@ __all__ = [
     "to_exact",
     "scalar",
     "format_number",
+    "is_symbolic",
+    "truth_mask",
+    "differs",
 ]
 
 #: A scalar result: exact (:class:`~fractions.Fraction`) or ``float``.
 Number = Fraction | float
 
 
-def _entry_to_fraction(v: Any) -> Fraction | float:
-    """One entry as a Fraction when it is rational-typed, else as a float."""
+def _entry_to_fraction(v: Any) -> Any:
+    """One entry as a Fraction when it is rational-typed, a float when it is a float or another
+    number, and as it is when it is a sympy expression with free symbols."""
     if isinstance(v, Fraction):
         return v
     if isinstance(v, bool | np.bool_):
@@ -66,6 +78,8 @@ def _entry_to_fraction(v: Any) -> Fraction | float:
             return Fraction(int(v.p), int(v.q))
         if isinstance(v, sympy.Basic) and v.is_number:
             return float(v)
+        if isinstance(v, sympy.Expr) and v.free_symbols:
+            return v
     except ImportError:  # pragma: no cover - sympy is a runtime dependency
         pass
     if isinstance(v, _stdlib_numbers.Real):
@@ -73,7 +87,7 @@ def _entry_to_fraction(v: Any) -> Fraction | float:
     raise TypeError(f"cannot read {v!r} (type {type(v).__name__}) as a number")
 
 
-def _read_entry(v: Any, name: str) -> Fraction | float:
+def _read_entry(v: Any, name: str) -> Any:
     if isinstance(v, list | tuple | np.ndarray):
         raise ShapeMismatchError(f"{name} is ragged: nested sequences of different lengths")
     try:
@@ -89,6 +103,8 @@ def as_array(x: Any, *, name: str = "array", exact: bool | None = None) -> np.nd
 
     ``exact=None`` (default) keeps the input's kind (see the module docstring); ``exact=True``
     converts floats exactly (their binary value) and ``exact=False`` converts to float64.
+    sympy expressions with free symbols stay as they are, entries of an exact array (module
+    docstring); beside a float entry they cannot be read (:class:`~theory.errors.NotANumberError`).
     Raises :class:`~theory.errors.NonFiniteInputError` for NaN or infinite entries and
     :class:`~theory.errors.ShapeMismatchError` for ragged input.  The input is never modified.
 
@@ -96,6 +112,10 @@ def as_array(x: Any, *, name: str = "array", exact: bool | None = None) -> np.nd
     [Fraction(1, 2), Fraction(1, 1)]
     >>> as_array([0.5, 0.5]).dtype
     dtype('float64')
+    >>> import sympy
+    >>> x = sympy.Symbol("x")
+    >>> as_array([x, 1 - x]).tolist()
+    [x, 1 - x]
     """
     if isinstance(x, np.ndarray) and x.dtype.kind == "f":
         arr = np.array(x, dtype=np.float64)
@@ -216,7 +236,11 @@ def scalar(v: Any, exact: bool) -> Number:
 
     Raises :class:`~theory.errors.UndefinedEvaluationError` for NaN (never returned quietly) and
     :class:`~theory.errors.NotANumberError` for a value that is not an exact number when
-    ``exact`` (a float is not silently turned into a Fraction).
+    ``exact`` (a float is not silently turned into a Fraction).  An exact symbolic value (a sympy
+    expression with free symbols) is returned as it is, a sympy ``Rational`` as a Fraction.
+
+    >>> scalar(np.array(Fraction(1, 2)), True)
+    Fraction(1, 2)
     """
     if isinstance(v, np.ndarray) and v.ndim == 0:
         v = v.item()
@@ -225,6 +249,10 @@ def scalar(v: Any, exact: bool) -> Number:
             return v
         if isinstance(v, int | np.integer) and not isinstance(v, bool):
             return Fraction(int(v))
+        if is_symbolic(v):
+            return v
+        if _is_sympy_rational(v):
+            return Fraction(int(v.p), int(v.q))
         raise NotANumberError(f"{v!r} (type {type(v).__name__}) is not an exact number")
     out = _float_of(v, "result")
     if math.isnan(out):
@@ -245,3 +273,74 @@ def format_number(v: Any) -> str | float | list:
     if isinstance(v, np.floating):
         return float(v)
     return v
+
+
+def is_symbolic(v: Any) -> bool:
+    """True when ``v`` is a sympy expression with free symbols (an entry :func:`as_array` keeps).
+
+    >>> import sympy
+    >>> is_symbolic(sympy.Symbol("x") + 1), is_symbolic(sympy.Rational(1, 2)), is_symbolic(1)
+    (True, False, False)
+    """
+    if isinstance(v, Fraction | int | float | np.number):  # the common cases, without sympy
+        return False
+    import sympy
+
+    return isinstance(v, sympy.Expr) and bool(v.free_symbols)
+
+
+def _is_sympy_rational(v: Any) -> bool:
+    import sympy
+
+    return isinstance(v, sympy.Rational)
+
+
+def _settled(relation: Any) -> bool | None:
+    """A comparison's result as a bool, or None when it is a sympy relation sympy cannot settle."""
+    if isinstance(relation, bool | np.bool_):
+        return bool(relation)
+    import sympy
+
+    if relation is sympy.true or relation is sympy.false:
+        return relation is sympy.true
+    return None
+
+
+def truth_mask(a: np.ndarray, test: Any, *, undecided: bool = False) -> np.ndarray:
+    """The boolean mask of ``test(v)`` over the entries of ``a``, entry by entry.
+
+    ``test`` maps an entry to a comparison (``lambda v: v < 0``).  A numeric entry gives its bool;
+    a symbolic entry gives True or False when sympy settles the relation (``p01 < 0`` with ``p01``
+    positive is settled False) and ``undecided`` otherwise (``1 - p01 < 0``).  A validation that
+    fails only on a settled violation passes ``undecided=False``.  Slow (a Python loop): call it
+    only after numpy's vectorised comparison raised on an undecided relation.
+
+    >>> import sympy
+    >>> p = sympy.Symbol("p", positive=True)
+    >>> truth_mask(np.array([p, 1 - p, -p, Fraction(-1)], dtype=object), lambda v: v < 0).tolist()
+    [False, False, True, True]
+    """
+    flat = [_settled(test(v)) for v in a.ravel()]
+    return np.array([undecided if r is None else r for r in flat], dtype=bool).reshape(a.shape)
+
+
+def differs(v: Any, target: Any) -> bool:
+    """``v != target`` for an exact entry; a symbolic ``v`` differs only when
+    ``sympy.expand(v - target)`` is not the literal 0 (``p + (1 - p)`` equals 1), nor after
+    ``together`` + ``cancel`` (``a / (a + b) + b / (a + b)`` equals 1).
+
+    >>> import sympy
+    >>> x = sympy.Symbol("x")
+    >>> differs(x * (x + 1) - x**2 - x + 1, 1), differs(x, 1), differs(Fraction(1, 2), 1)
+    (False, True, True)
+    >>> differs(x / (x + 1) + 1 / (x + 1), 1)
+    False
+    """
+    if not v != target:
+        return False
+    if not is_symbolic(v):
+        return True
+    import sympy
+
+    d = sympy.expand(v - target)
+    return d != 0 and sympy.cancel(sympy.together(d)) != 0

@@ -3,7 +3,8 @@
 A preference matrix over K responses is a ``(K, K)`` array with ``P[i, j]`` the probability that
 response ``i`` is preferred to ``j``, entries in ``[0, 1]`` and ``P + P^T = 1`` (so the diagonal is
 ``1/2``; ties count as half a win).  Several prompts stack into an ``(M, K, K)`` array.  Exact
-matrices must satisfy the identity exactly; float ones to within :data:`PREF_TOL`.
+matrices must satisfy the identity exactly; float ones to within :data:`PREF_TOL`; symbolic ones
+(sympy entries, :mod:`theory.numbers`) fail only where sympy settles the failure.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .errors import (
     NotBradleyTerryError,
     ShapeMismatchError,
 )
-from .numbers import as_array, format_number, half_of, is_exact, to_float
+from .numbers import as_array, differs, format_number, half_of, is_exact, to_float, truth_mask
 from .simplex import check_K as _check_K
 from .simplex import check_rng
 
@@ -55,8 +56,13 @@ FAMILIES = ("bradley_terry", "total_order", "cyclic", "general")
 
 
 def _check_matrix(a: np.ndarray, name: str) -> None:
-    """Raise unless the square 2-D array ``a`` is a preference matrix."""
-    bad = np.argwhere((a < 0) | (a > 1))
+    """Raise unless the square 2-D array ``a`` is a preference matrix.
+
+    A symbolic entry (:mod:`theory.numbers`) fails only where sympy settles the failure."""
+    try:
+        bad = np.argwhere((a < 0) | (a > 1))
+    except TypeError:  # a sympy relation numpy cannot turn into a bool: symbolic entries
+        bad = np.argwhere(truth_mask(a, lambda v: v < 0) | truth_mask(a, lambda v: v > 1))
     if len(bad):
         i, j = (int(v) for v in bad[0])
         raise NotAPreferenceMatrixError(
@@ -64,6 +70,8 @@ def _check_matrix(a: np.ndarray, name: str) -> None:
         )
     total = a + a.T
     off = (total != 1) if is_exact(a) else (np.abs(to_float(total) - 1.0) > PREF_TOL)
+    if is_exact(a) and off.any():  # a symbolic sum may be 1 after expansion
+        off = np.vectorize(lambda v: differs(v, 1), otypes=[bool])(total)
     bad = np.argwhere(off)
     if len(bad):
         i, j = sorted(int(v) for v in bad[0])

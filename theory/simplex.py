@@ -3,7 +3,9 @@
 A *distribution* over K responses is a vector ``p`` of shape ``(K,)`` with ``p >= 0`` and
 ``sum(p) = 1``.  A *model* ``pi`` assigns one distribution per prompt: an ``(M, K)`` row-stochastic
 array (docs/theory.md, Setting).  Exact arrays must sum to exactly 1; float arrays to within
-:data:`SUM_TOL`.
+:data:`SUM_TOL`.  Symbolic entries (sympy expressions, :mod:`theory.numbers`) fail a test only
+when sympy settles the failure: a sign that sympy cannot decide passes, and a sum passes when
+``sympy.expand(sum - 1)`` is 0.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InvalidParameterError, NotAProbabilityVectorError, ShapeMismatchError
-from .numbers import as_array, common_kind, format_number, is_exact
+from .numbers import as_array, common_kind, differs, format_number, is_exact, truth_mask
 
 __all__ = [
     "SUM_TOL",
@@ -38,7 +40,10 @@ def _check_rows(a: np.ndarray, name: str, *, vector: bool = False) -> None:
     ``vector=True`` names entries as in a 1-D vector (``a`` then has a single row).
     """
     exact = is_exact(a)
-    neg = np.argwhere(a < 0)
+    try:
+        neg = np.argwhere(a < 0)
+    except TypeError:  # a sympy relation numpy cannot turn into a bool: symbolic entries
+        neg = np.argwhere(truth_mask(a, lambda v: v < 0))  # negative only where sympy settles it
     if len(neg):
         i, j = (int(v) for v in neg[0])
         where = f"{name}[{j}]" if vector else f"{name}[{i}, {j}]"
@@ -47,7 +52,7 @@ def _check_rows(a: np.ndarray, name: str, *, vector: bool = False) -> None:
         )
     sums = a.sum(axis=1)
     for i, s in enumerate(sums):
-        if (s != 1) if exact else (abs(s - 1.0) > SUM_TOL):
+        if (s != 1 and differs(s, 1)) if exact else (abs(s - 1.0) > SUM_TOL):
             what = name if vector else f"{name} row {i}"
             raise NotAProbabilityVectorError(f"{what} sums to {format_number(s)}, expected 1")
 

@@ -33,7 +33,7 @@ from .errors import (
     UndefinedWinRateError,
 )
 from .hfuncs import HFunction, apply_h, as_h
-from .numbers import Number, as_array, format_number, is_exact, scalar, to_float
+from .numbers import Number, as_array, format_number, is_exact, scalar, to_float, truth_mask
 from .preferences import PREF_TOL
 from .simplex import SUM_TOL, validate_model
 
@@ -127,6 +127,15 @@ def h_win_rate(P: Any, pi: Any, q: Any, h: HLike = "identity", rho: Any = None) 
     return float(np.dot(weights, values))
 
 
+def _positive(a: np.ndarray, *, undecided: bool) -> np.ndarray:
+    """The mask ``a > 0``; a symbolic entry whose sign sympy cannot settle counts as
+    ``undecided`` (:func:`theory.numbers.truth_mask`)."""
+    try:
+        return a > 0
+    except TypeError:  # a sympy relation numpy cannot turn into a bool: symbolic entries
+        return truth_mask(a, lambda v: v > 0, undecided=undecided)
+
+
 def win_rate_covariance(P: Any, pi: Any, q: Any, rho: Any = None) -> Number:
     """``sum_x rho_x Cov_{y~q_x}(pi_x(y) / q_x(y), W_q(x, y))``, computed from its definition.
 
@@ -139,7 +148,7 @@ def win_rate_covariance(P: Any, pi: Any, q: Any, rho: Any = None) -> Number:
     Fraction(1, 4)
     """
     P3, (pi2, q2), rho_arr, _ = prepare_models(P, {"pi": pi, "q": q}, rho)
-    bad = np.argwhere((q2 == 0) & (pi2 > 0))
+    bad = np.argwhere((q2 == 0) & _positive(pi2, undecided=False))
     if len(bad):
         x, y = (int(v) for v in bad[0])
         raise SupportMismatchError(
@@ -149,7 +158,7 @@ def win_rate_covariance(P: Any, pi: Any, q: Any, rho: Any = None) -> Number:
     exact = is_exact(P3)
     total: Any = Fraction(0) if exact else 0.0
     for x in range(P3.shape[0]):
-        support = q2[x] > 0
+        support = _positive(q2[x], undecided=True)
         qs = q2[x][support]
         ratio = pi2[x][support] / qs
         W = (P3[x] @ q2[x])[support]

@@ -98,7 +98,9 @@ free constant; `s V + c` (`s > 0`) is recovered as `s h + c`.
   broken h-win rate it must catch, exactly and in floats (a squared model, squared prompt
   weights, squared data, one data slot, a dropped prompt weight, a uniform anchor, a transposed
   `P`, a flat `h = min(p, 1/2)` that only a *strict* monotonicity test catches); a predicate
-  that never fires makes the verdict `invalid`.
+  that never fires makes the verdict `invalid`.  The eight properties are also proved
+  symbolically for `K = 2, 3, 4` and an undefined `h`:
+  [the proof's output](proofs_output.md#u-forward).
 * **U-catalog**: each reported witness is re-verified (values recomputed, the relation tested
   by the check's own comparison, strict for `<`) and must be minimal among every violation the
   search found (the check's own size key).

@@ -87,7 +87,7 @@ def show(claim_id: str, Ks: tuple[int, ...] = (2,), *, seed: int = 0) -> str:
     ]
     for step in result.steps:
         lines.append(f"[K = {step.K}] {step.name}")
-        if step.method in ("symbolic", "sampled"):
+        if step.method in ("symbolic", "exact", "sampled"):
             lines.append(f"    library link ({step.method}): difference {step.reduced}")
             continue
         lines.append(f"    statement:  {step.statement}")

@@ -10,11 +10,15 @@ responses (one prompt), plus :class:`Link` records that tie the statement to the
   not reduce is evaluated at random exact rational points of its domain (:func:`draw`): non-zero
   at one of them is a disproof with that point as the counterexample; zero at all of them is
   "not proved" (inconclusive).
-* **Link**: the library's own function, evaluated on exact rational points (or float where the
-  library computes in floats), compared with the re-expressed formula at the same point.  The
-  library does not accept sympy symbols today (``theory.numbers.as_array`` rejects them), so the
-  link samples; a :class:`Link` first tries the symbolic call and proves the library itself when
-  the library accepts symbols.
+* **Link**: the library's own function tied to the re-expressed formula.  A :class:`Link` first
+  calls the library on the sympy symbols themselves (``theory.numbers.as_array`` keeps symbolic
+  entries, and validation fails only where sympy settles a violation): when the function computes
+  with them, the difference ``library - formula`` is reduced like an identity, and the link is a
+  proof about the library's own code (``"symbolic"``).  A link without free symbols (a function of
+  ``K`` alone) is one exact comparison, the whole statement for that ``K`` (``"exact"``).  A
+  function that does not compute on symbols (logs, exps or an ``h`` evaluated in floats) is
+  compared with the formula at random exact rational points (``"sampled"``): evidence about the
+  library, not a proof of it.
 
 Symbols: the free entries ``p_ij`` (``i < j``) of a preference matrix (``P_ji = 1 - P_ij``,
 ``P_ii = 1/2``); distributions on the simplex with the last entry ``1 - sum(others)``; ``beta > 0``;
@@ -66,7 +70,7 @@ Status = Literal["proved", "not proved", "disproved"]
 
 #: Random exact rational points at which a residual that did not reduce to 0 is evaluated.
 POINTS = 8
-#: Points at which each library link is evaluated when the library rejects symbols.
+#: Points at which a library link is evaluated when the function does not compute on symbols.
 LINK_POINTS = 4
 #: Relative tolerance of a link whose library side computes in floats (logs, exps).
 LINK_TOL = 1e-9
@@ -390,13 +394,14 @@ def _flat(value: Any) -> list[Any]:
 
 def _symbolic_link(link: Link) -> Any | None:
     """Try the library on symbols: the reduced residual ``library - formula`` (a Matrix, or 0)
-    when it accepts them, None when it rejects symbolic input."""
+    when it computes on them (or the link has no free symbols), None when it rejects symbolic
+    input."""
     identity = {s: s for g in link.groups for s in g.symbols}
     try:
         lib = [sp.sympify(v) for v in _flat(link.call(identity))]
     except Exception:
         return None
-    if not any(v.free_symbols for v in lib):
+    if identity and not any(v.free_symbols for v in lib):
         return None
     formula = [sp.sympify(v) for v in _flat(link.formula)]
     if len(lib) != len(formula):
@@ -430,10 +435,11 @@ def _check_link(
     at every point tried reads ``"not reduced"`` with no counterexample."""
     residual = _symbolic_link(link)
     if residual is not None:
+        how = "symbolic" if any(g.symbols for g in link.groups) else "exact"
         if residual == 0:
-            return None, None, "symbolic"
+            return None, None, how
         where = _fallback(residual, link.groups, rng)
-        return (str(residual) if where else "not reduced: " + str(residual)), where, "symbolic"
+        return (str(residual) if where else "not reduced: " + str(residual)), where, how
     for _ in range(link.points):
         point = draw(link.groups, rng)
         difference = _link_difference(link, point)
@@ -460,16 +466,22 @@ def uncovered(expr: Any, groups: Sequence[Group]) -> set[Any]:
 
 def _library_text(hows: list[str]) -> str:
     """How the library was reached, for the report."""
-    symbolic, sampled = hows.count("symbolic"), hows.count("sampled")
+    symbolic, exact = hows.count("symbolic"), hows.count("exact")
+    sampled = hows.count("sampled")
     parts = []
     if symbolic:
-        parts.append(f"{symbolic} link(s) symbolic: the library's own functions on sympy symbols")
+        parts.append(
+            f"{symbolic} link(s) symbolic: the library's own functions computed on sympy symbols, "
+            "their difference from the formula reduced to 0 (a proof of the library's code)"
+        )
+    if exact:
+        parts.append(f"{exact} link(s) exact: a function of K alone, compared exactly")
     if sampled:
         parts.append(
-            f"{sampled} link(s) sampled: the library rejects symbols, so the statement is proved "
-            f"for the formula re-expressed in the proof and the library is compared with it at "
-            f"{LINK_POINTS} random exact rational points (exact where the library is exact, to a "
-            f"relative {LINK_TOL:g} where it computes logs/exps)"
+            f"{sampled} link(s) sampled: these functions do not compute on symbols, so the "
+            f"statement is proved for the formula re-expressed in the proof and the library is "
+            f"compared with it at {LINK_POINTS} random exact rational points (exact where the "
+            f"library is exact, to a relative {LINK_TOL:g} where it computes logs/exps)"
         )
     return "; ".join(parts) or "no library link"
 
