@@ -30,6 +30,7 @@ from .scaffold import (
     CheckContext,
     CheckResult,
     Claim,
+    Control,
     Gallery,
     Max,
     Samples,
@@ -47,8 +48,11 @@ def _equal(a: Any, b: Any, exact: bool) -> bool:
     return a == b if exact else abs(float(a) - float(b)) <= TOL
 
 
-def _identities(P, pi, pi2, q, t, exact: bool) -> dict[str, tuple[Any, Any]]:
-    """Each identity as (left side, right side), computed through the library."""
+def _identities(
+    P, pi, pi2, q, t, exact: bool, win_rate: Any = win_rate
+) -> dict[str, tuple[Any, Any]]:
+    """Each identity as (left side, right side), computed through the library (or, for the
+    positive controls, through a deliberately broken ``win_rate``)."""
     wr_pi_q = win_rate(P, pi, q)
     half = Fraction(1, 2) if exact else 0.5
     return {
@@ -147,6 +151,35 @@ def figure(result: CheckResult, gallery: Gallery) -> None:
         ax.legend(loc="upper left")
 
 
+def _planted_bug_is_caught(broken: Any) -> Any:
+    """A positive control: the identities, evaluated with a broken win rate on an exact
+    instance where the bug shows, must report a violation (the detector of the check)."""
+
+    def run(rng: np.random.Generator) -> bool:
+        P = random_family_matrix(rng, 3, "general", exact=True)
+        pi, pi2 = random_model(rng, 2, 3, zeros=False, exact=True)
+        q = random_distribution(rng, 3, exact=True)
+        ids = _identities(P, pi, pi2, q, Fraction(1, 3), True, win_rate=broken)
+        return any(not _equal(lhs, rhs, True) for lhs, rhs in ids.values())
+
+    return run
+
+
+def _transposed(P: Any, pi: Any, q: Any) -> Any:  # P^T in place of P: the bug of a transpose
+    return win_rate(np.asarray(P).T, pi, q)
+
+
+def _dropped_last(P: Any, pi: Any, q: Any) -> Any:  # the last response's row left out
+    P2 = np.array(P, dtype=object)
+    P2[-1, :] = 0
+    return sum((pi[i] * P2[i, j] * q[j] for i in range(len(pi)) for j in range(len(q))), 0)
+
+
+CONTROLS = (
+    Control("a transposed P breaks the identities", _planted_bug_is_caught(_transposed)),
+    Control("a dropped response breaks the identities", _planted_bug_is_caught(_dropped_last)),
+)
+
 CLAIM = Claim(
     "WR-basic",
     "WR(pi;pi)=1/2, WR(pi;q)+WR(q;pi)=1, bilinearity, covariance identity",
@@ -154,4 +187,5 @@ CLAIM = Claim(
     check,
     figure,
     default_instances=10_000,
+    controls=CONTROLS,
 )

@@ -117,3 +117,15 @@ def test_cli_quick_uses_each_claims_quick_size(tmp_path):
     (entry,) = json.loads(out.read_text())["claims"]
     (claim,) = [c for c in CLAIMS if c.id == "WR-basic"]
     assert entry["instances"] == claim.quick_instances < claim.default_instances
+
+
+def test_wr_basic_controls_fire_on_planted_bugs_only():
+    import numpy as np
+
+    from proofs_checks import wr_basic
+    from theory import win_rate
+
+    rng = np.random.default_rng(3)
+    assert all(c.run(rng) for c in wr_basic.CLAIM.controls)
+    # the same detector with the correct win rate reports nothing: a control can fail
+    assert not wr_basic._planted_bug_is_caught(win_rate)(rng)
