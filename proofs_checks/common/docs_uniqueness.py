@@ -157,9 +157,9 @@ def _catalog_table(witnesses: dict[str, AxiomWitness | None]) -> list[str]:
         wr = case_values(WIN_RATE, w.case)
         wr_cell = "undefined" if wr is None else f"{format_exact(wr[0])}, {format_exact(wr[1])}"
         values = f"{format_exact(w.value_lhs)}, {format_exact(w.value_rhs)}"
+        source = evaluation.source.replace("||", "‖").replace("|", "/")  # no bar in a cell
         out.append(
-            f"| {name} | {evaluation.source.replace('|', '/')} | `{w.property}` | "
-            f"{values} (needs {w.relation}) | {wr_cell} |"
+            f"| {name} | {source} | `{w.property}` | {values} (needs {w.relation}) | {wr_cell} |"
         )
     out.append("")
     return out
