@@ -49,12 +49,15 @@ Verdict = Literal["agrees", "disagrees", "inconclusive", "invalid"]
 @dataclass
 class CheckContext:
     """What a check is given: the number of ``instances`` to try, the run's ``seed``, a generator
-    ``rng`` derived from the seed and the claim id, and ``progress(done)`` to report advancement."""
+    ``rng`` derived from the seed and the claim id, and ``progress(done)`` to report advancement.
+    A chunk of a chunked check (:mod:`~proofs_checks.scaffold.chunks`) also learns ``start``, the
+    global index of its first instance."""
 
     instances: int
     seed: int
     rng: np.random.Generator
     progress: Callable[[int], None] = lambda done: None
+    start: int = 0
 
 
 @dataclass

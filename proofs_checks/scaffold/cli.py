@@ -1,6 +1,11 @@
 """The command line: ``python -m proofs_checks [--list] [--only ID ...] [--instances N] [--quick]
-[--seed S] [--json PATH] [--figures DIR] [--no-figures] [--prove | --prove-only]
-[--show-proof ID]``.
+[--seed S] [--json PATH] [--figures DIR] [--no-figures] [--workers N | --scheduler ADDRESS]
+[--prove | --prove-only] [--show-proof ID]``.
+
+Where the work runs (:mod:`proofs_checks.scaffold.engines`): ``--workers N`` local processes
+(default: every usable core; ``--workers 1`` runs in this process), or ``--scheduler ADDRESS`` a
+Dask distributed cluster (``local:N`` starts a local one of N workers).  The report is the same
+for any of them (docs/architecture.md, "Scale"); the JSON records the engine and worker count.
 
 Proofs (:mod:`proofs_checks.proofs`, ``docs/proofs.md``): ``--prove`` also runs each claim's
 symbolic proof for K = 2, 3, 4 beside its random instances; ``--prove-only`` runs only the proofs
@@ -23,6 +28,7 @@ import sys
 from pathlib import Path
 
 from .claim import Claim
+from .engines import Engine, EngineError, engine_for, usable_cores
 from .registry import all_claims
 from .runner import ClaimRun, run_claims, write_json
 
@@ -64,6 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="where figures go (default: figures/ for the canonical run, else reports/figures/)",
     )
     parser.add_argument("--no-figures", action="store_true", help="draw no figures")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help=f"local worker processes (default: every usable core, here {usable_cores()})",
+    )
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster: a scheduler address, or local:N for a local cluster "
+        "(needs pip install -e '.[distributed]')",
+    )
     # --- proofs (proofs_checks.proofs) ---
     proofs = parser.add_mutually_exclusive_group()
     proofs.add_argument(
@@ -138,6 +157,12 @@ def _validated_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> 
         parser.error(f"--instances {args.instances}: expected at least 1")
     if args.seed < 0:
         parser.error(f"--seed {args.seed}: expected a whole number >= 0")
+    if args.workers is not None and args.workers < 1:
+        parser.error(f"--workers {args.workers}: expected at least 1")
+    if args.scheduler is not None and args.scheduler.startswith("local:"):
+        n = args.scheduler.removeprefix("local:")
+        if not n.isdigit() or int(n) < 1:
+            parser.error(f"--scheduler {args.scheduler}: expected local:N with N >= 1")
     _check_paths(parser, args)
     return args
 
@@ -154,13 +179,16 @@ def _selected_claims(parser: argparse.ArgumentParser, args: argparse.Namespace) 
     return _with_proofs(claims) if args.prove_only else claims
 
 
-def _interrupted(runs: list[ClaimRun], total: int, json_path: Path | None) -> int:
-    """Ctrl-C: write the finished claims' partial report, say so in one line, exit 130."""
+def _stopped(
+    runs: list[ClaimRun], claims: list[Claim], json_path: Path | None, engine: Engine, why: str
+) -> None:
+    """Write the finished claims' partial report (in report order) and say so in one line."""
+    order = [c.id for c in claims]
+    runs.sort(key=lambda r: order.index(r.claim.id))
     if json_path is not None:
-        write_json(runs, json_path, complete=False)
+        write_json(runs, json_path, complete=False, engine=engine)
     where = f"; partial report in {json_path}" if json_path is not None else ""
-    print(f"\ninterrupted after {len(runs)} of {total} claims{where}", file=sys.stderr)
-    return EXIT_INTERRUPTED
+    print(f"\n{why} after {len(runs)} of {len(claims)} claims{where}", file=sys.stderr)
 
 
 def _summary(runs: list[ClaimRun], status: int, figures_dir: Path | None) -> str:
@@ -188,6 +216,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     claims = _selected_claims(parser, args)
     figures_dir = None if args.prove_only else figures_dir_for(args)
+    try:
+        engine = engine_for(args.workers, args.scheduler)
+    except EngineError as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     runs: list[ClaimRun] = []
     try:
         run_claims(
@@ -199,11 +232,18 @@ def main(argv: list[str] | None = None) -> int:
             done=runs,
             prove=args.prove or args.prove_only,
             sample=not args.prove_only,
+            engine=engine,
         )
     except KeyboardInterrupt:
-        return _interrupted(runs, len(claims), args.json)
+        _stopped(runs, claims, args.json, engine, "interrupted")
+        return EXIT_INTERRUPTED
+    except EngineError as exc:
+        _stopped(runs, claims, args.json, engine, f"error: {type(exc).__name__}: {exc};\nstopped")
+        return EXIT_INVALID
+    finally:
+        engine.close()
     if args.json is not None:
-        write_json(runs, args.json)
+        write_json(runs, args.json, engine=engine)
     status = exit_status(runs)
     print(_summary(runs, status, figures_dir))
     if args.prove or args.prove_only:

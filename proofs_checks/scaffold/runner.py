@@ -6,15 +6,16 @@ report carries the error and where it came from (see :mod:`proofs_checks.scaffol
 
 from __future__ import annotations
 
+import io
 import json
 import sys
-import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from .chunks import Chunked, chunk_bounds, finish_context, merge_all
 from .claim import (
     CheckContext,
     CheckResult,
@@ -24,44 +25,15 @@ from .claim import (
     proof_verdict,
     verdict_of,
 )
+from .engines import Engine, Outcome, SerialEngine, Task, claim_module, runs_anywhere, where
 from .figures import Gallery
-from .registry import claim_rng, control_rng, jsonable
+from .progress import Progress
+from .registry import claim_rng, jsonable
 
 if TYPE_CHECKING:
     from ..proofs.core import ProofResult
 
 __all__ = ["ClaimRun", "run_claim", "run_claims", "print_report", "write_json", "report_dict"]
-
-#: Progress is shown only for checks that run longer than this many seconds.
-PROGRESS_AFTER_S = 2.0
-#: Seconds between progress updates on a terminal, and between progress lines in a log.
-PROGRESS_EVERY_TTY_S = 0.5
-PROGRESS_EVERY_LOG_S = 10.0
-
-
-class _Progress:
-    def __init__(self, claim_id: str, total: int, stream: TextIO) -> None:
-        self.claim_id, self.total, self.stream = claim_id, total, stream
-        self.start = time.monotonic()
-        self.last = 0.0
-        self.shown = False
-        self.tty = bool(getattr(stream, "isatty", lambda: False)())
-        self.every = PROGRESS_EVERY_TTY_S if self.tty else PROGRESS_EVERY_LOG_S
-
-    def __call__(self, done: int) -> None:
-        now = time.monotonic() - self.start
-        if now < PROGRESS_AFTER_S or now - self.last < self.every:
-            return
-        self.last, self.shown = now, True
-        frac = done / self.total if self.total else 1.0
-        line = f"  {self.claim_id}: {done}/{self.total} ({frac:.0%}, {now:.0f} s)"
-        self.stream.write(f"\r{line}" if self.tty else f"{line}\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.shown and self.tty:
-            self.stream.write("\r" + " " * 60 + "\r")
-            self.stream.flush()
 
 
 @dataclass
@@ -123,22 +95,73 @@ class ClaimRun:
         }
 
 
-def _where(exc: BaseException) -> str:
-    """``Type: message (file:line in function)`` of the innermost frame of an exception."""
-    tb = traceback.extract_tb(exc.__traceback__)
-    at = f" ({tb[-1].filename}:{tb[-1].lineno} in {tb[-1].name})" if tb else ""
-    return f"{type(exc).__name__}: {exc}{at}"
+def _size(claim: Claim, instances: int | None, quick: bool) -> int:
+    """The number of instances: ``instances`` if given, else the claim's quick or default size."""
+    if instances is not None:
+        return instances
+    return claim.quick_instances if quick else claim.default_instances
 
 
-def _run_controls(claim: Claim, seed: int) -> tuple[ControlOutcome, ...]:
-    rng = control_rng(seed, claim.id)
-    outcomes = []
-    for control in claim.controls:
+def _tasks(claim: Claim, n: int, seed: int, *, prove: bool, sample: bool) -> list[Task]:
+    """The tasks of one claim: its chunks (or its whole check), its controls, its proof."""
+    module = claim_module(claim)
+    task = partial(Task, module=module, claim_id=claim.id, seed=seed, instances=n)
+    tasks = []
+    if sample:
+        if isinstance(claim.check, Chunked):
+            bounds = chunk_bounds(n, claim.check.size)
+            tasks += [task("chunk", index=i, start=s, count=c) for i, (s, c) in enumerate(bounds)]
+        else:
+            tasks.append(task("check", count=n))
+        tasks.append(task("controls"))
+    if prove:
+        tasks.append(task("proof"))
+    return tasks
+
+
+@dataclass
+class _Assembly:
+    """The outcomes of one claim's tasks as they arrive, and the claim's run once all have."""
+
+    claim: Claim
+    n: int
+    seed: int
+    tasks: list[Task]
+    outcomes: dict[Task, Outcome] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return len(self.outcomes) == len(self.tasks)
+
+    def of(self, kind: str) -> list[Outcome]:
+        return [self.outcomes[t] for t in self.tasks if t.kind == kind]
+
+    def result(self) -> tuple[CheckResult | None, str | None]:
+        """The check's result (chunks merged in order, then ``finish``) or the first error."""
+        parts = self.of("chunk") or self.of("check")
+        errors = [o.error for o in parts if o.error is not None]
+        if errors:
+            return None, errors[0]
+        if not isinstance(self.claim.check, Chunked):
+            return parts[0].value, None
+        ctx = CheckContext(self.n, self.seed, claim_rng(self.seed, self.claim.id))
         try:
-            outcomes.append(ControlOutcome(control.name, bool(control.run(rng))))
-        except Exception as exc:  # a control that raises did not detect
-            outcomes.append(ControlOutcome(control.name, False, _where(exc)))
-    return tuple(outcomes)
+            merged = merge_all([o.value for o in parts])
+            return self.claim.check.finish(merged, finish_context(ctx)), None
+        except Exception as exc:
+            return None, where(exc)
+
+    def run(self, sample: bool) -> ClaimRun:
+        seconds = sum(o.seconds for o in self.outcomes.values())
+        result, error = self.result() if sample else (None, None)
+        run = ClaimRun(self.claim, result, self.seed, seconds, (), error, sampled=sample)
+        for o in self.of("controls"):
+            missed = (ControlOutcome("controls", False, o.error),)
+            run.controls = o.value if o.error is None else missed
+        for o in self.of("proof"):
+            run.proof_requested = True
+            run.proof, run.proof_error = o.value, (f"proof: {o.error}" if o.error else None)
+        return run
 
 
 def run_claim(
@@ -151,63 +174,29 @@ def run_claim(
     quick: bool = False,
     prove: bool = False,
     sample: bool = True,
+    engine: Engine | None = None,
 ) -> ClaimRun:
     """Run one claim's check, its positive controls and (when ``figures_dir`` is given) its
     figure on ``instances`` random instances (default: the claim's ``quick_instances`` if
-    ``quick``, else its ``default_instances``).  ``prove``: also run the claim's symbolic proof
-    (:mod:`proofs_checks.proofs`); ``sample=False``: only the proof (``--prove-only``)."""
-    if not sample:
-        return _proof_only(claim, seed)
-    if instances is not None:
-        n = instances
-    else:
-        n = claim.quick_instances if quick else claim.default_instances
-    progress = _Progress(claim.id, n, stream or sys.stderr)
-    start = time.monotonic()
-    ctx = CheckContext(instances=n, seed=seed, rng=claim_rng(seed, claim.id), progress=progress)
-    result: CheckResult | None = None
-    error = None
-    try:
-        result = claim.check(ctx)
-    except Exception as exc:
-        error = _where(exc)
-    finally:
-        progress.close()
-    controls = _run_controls(claim, seed)
-    seconds = time.monotonic() - start
-    run = ClaimRun(claim, result, seed, seconds, controls, error)
-    if prove:
-        run.proof_requested = True
-        run.proof, run.proof_error = _prove(claim, seed)
-    if figures_dir is not None and claim.figure is not None and result is not None:
-        try:
-            run.figures = _draw(claim.figure, result, figures_dir)
-        except Exception as exc:  # a figure that fails leaves the run incomplete: invalid
-            run.error = f"figure: {_where(exc)}"
+    ``quick``, else its ``default_instances``), printing nothing.  ``prove``: also run the
+    claim's symbolic proof (:mod:`proofs_checks.proofs`); ``sample=False``: only the proof
+    (``--prove-only``).  ``engine``: where the tasks run (default: in turn, here)."""
+    (run,) = run_claims(
+        [claim],
+        instances=instances,
+        seed=seed,
+        figures_dir=figures_dir,
+        out=io.StringIO(),
+        stream=stream or io.StringIO(),
+        quick=quick,
+        prove=prove,
+        sample=sample,
+        engine=engine,
+    )
     return run
 
 
 # --- --prove / --prove-only ------------------------------------------------------------------
-
-
-def _prove(claim: Claim, seed: int) -> tuple[ProofResult | None, str | None]:
-    """The claim's proof (None when it has none) and the error when the proof raised."""
-    from .. import proofs
-
-    if claim.id not in proofs.available():
-        return None, None
-    try:
-        return proofs.prove(claim.id, seed=seed), None
-    except Exception as exc:
-        return None, f"proof: {_where(exc)}"
-
-
-def _proof_only(claim: Claim, seed: int) -> ClaimRun:
-    start = time.monotonic()
-    proof, error = _prove(claim, seed)
-    run = ClaimRun(claim, None, seed, time.monotonic() - start)
-    run.proof, run.proof_error, run.proof_requested, run.sampled = proof, error, True, False
-    return run
 
 
 def _proof_line(run: ClaimRun) -> str | None:
@@ -251,25 +240,72 @@ def run_claims(
     done: list[ClaimRun] | None = None,
     prove: bool = False,
     sample: bool = True,
+    engine: Engine | None = None,
 ) -> list[ClaimRun]:
-    """Run each claim in turn, printing its row as soon as it finishes.  Finished runs are
-    appended to ``done`` (when given) as they finish, so a caller interrupted midway keeps
-    them."""
+    """Run the claims' tasks on ``engine`` (default: in turn, in this process) and print each
+    claim's row, in the order of ``claims``, as soon as it and the claims before it are done.
+    Finished runs are appended to ``done`` (when given) as they finish, so a caller interrupted
+    midway keeps them; the list returned is in the order of ``claims``."""
+    engine = engine or SerialEngine()
     runs: list[ClaimRun] = [] if done is None else done
-    for claim in claims:
-        run = run_claim(
-            claim,
-            instances=instances,
-            seed=seed,
-            figures_dir=figures_dir,
-            stream=stream,
-            quick=quick,
-            prove=prove,
-            sample=sample,
-        )
-        print_report([run], out=out, header=not runs)
-        runs.append(run)
+    parts = {
+        c.id: _Assembly(c, n, seed, _tasks(c, n, seed, prove=prove, sample=sample))
+        for c in claims
+        for n in [_size(c, instances, quick)]
+    }
+    order = [c.id for c in claims]
+    finished: dict[str, ClaimRun] = {}
+    totals = {c.id: parts[c.id].n for c in claims}
+    progress = Progress(totals, stream or sys.stderr, out or sys.stdout)
+
+    def on_done(outcome: Outcome) -> None:
+        part = parts[outcome.task.claim_id]
+        part.outcomes[outcome.task] = outcome
+        if outcome.task.kind in ("chunk", "check"):
+            progress.advance(part.claim.id, outcome.task.count)
+        if part.complete:
+            run = part.run(sample)
+            _figures(run, figures_dir)
+            finished[part.claim.id] = run
+            runs.append(run)
+            progress.finished(part.claim.id)
+            _print_ready(order, finished, progress, printed)
+
+    def on_progress(task: Task, count: int) -> None:
+        if task.kind in ("chunk", "check"):
+            progress.partial(task.claim_id, count)
+
+    printed: list[str] = []
+    local = {c.id: c for c in claims if not runs_anywhere(c)}
+    try:
+        engine.run([t for p in parts.values() for t in p.tasks], local, on_done, on_progress)
+    finally:
+        progress.close()
+    runs.sort(key=lambda r: order.index(r.claim.id))
     return runs
+
+
+def _print_ready(
+    order: list[str], finished: dict[str, ClaimRun], progress: Progress, printed: list[str]
+) -> None:
+    """Print the rows of the finished claims whose predecessors are all printed."""
+    while len(printed) < len(order) and order[len(printed)] in finished:
+        run = finished[order[len(printed)]]
+        text = io.StringIO()
+        print_report([run], out=text, header=not printed)
+        progress.write(text.getvalue())
+        printed.append(run.claim.id)
+
+
+def _figures(run: ClaimRun, figures_dir: Path | None) -> None:
+    """Draw the claim's figure into ``figures_dir``; a figure that raises makes the run invalid."""
+    claim, result = run.claim, run.result
+    if figures_dir is None or claim.figure is None or result is None:
+        return
+    try:
+        run.figures = _draw(claim.figure, result, figures_dir)
+    except Exception as exc:  # a figure that fails leaves the run incomplete: invalid
+        run.error = f"figure: {where(exc)}"
 
 
 def print_report(runs: list[ClaimRun], *, out: TextIO | None = None, header: bool = True) -> None:
@@ -307,12 +343,25 @@ def print_report(runs: list[ClaimRun], *, out: TextIO | None = None, header: boo
     out.flush()
 
 
-def report_dict(runs: list[ClaimRun], *, complete: bool = True) -> dict[str, Any]:
-    """The JSON report: ``{"complete": ..., "claims": [...]}`` (see :meth:`ClaimRun.as_dict`)."""
-    return {"complete": complete, "claims": [r.as_dict() for r in runs]}
+def report_dict(
+    runs: list[ClaimRun], *, complete: bool = True, engine: Engine | None = None
+) -> dict[str, Any]:
+    """The JSON report: ``{"complete", "engine", "workers", "claims": [...]}`` (see
+    :meth:`ClaimRun.as_dict`).  Everything but the timings, ``engine`` and ``workers`` is a
+    function of the seed and the sizes."""
+    engine = engine or SerialEngine()
+    return {
+        "complete": complete,
+        "engine": engine.name,
+        "workers": engine.workers,
+        "claims": [r.as_dict() for r in runs],
+    }
 
 
-def write_json(runs: list[ClaimRun], path: Path, *, complete: bool = True) -> None:
+def write_json(
+    runs: list[ClaimRun], path: Path, *, complete: bool = True, engine: Engine | None = None
+) -> None:
     """Write :func:`report_dict` to ``path`` (its folder is created)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report_dict(runs, complete=complete), indent=2) + "\n")
+    report = report_dict(runs, complete=complete, engine=engine)
+    path.write_text(json.dumps(report, indent=2) + "\n")

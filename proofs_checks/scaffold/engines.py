@@ -1,0 +1,438 @@
+"""Where a run's tasks execute: in turn in this process, in local worker processes, or on Dask.
+
+The runner (:mod:`~proofs_checks.scaffold.runner`) turns each claim into :class:`Task` s: one per
+chunk of its instances (:mod:`~proofs_checks.scaffold.chunks`; a check that is not chunked is one
+task), one for its positive controls, one for its proof under ``--prove``.  An engine executes
+them with :func:`execute` and hands each :class:`Outcome` back as it arrives, in any order; the
+runner reassembles them in chunk order, so the report does not depend on the engine.
+
+* :class:`SerialEngine` (``--workers 1``): in turn, in this process;
+* :class:`ProcessEngine` (``--workers N``): a pool of N local processes (``forkserver``);
+* :class:`DaskEngine` (``--scheduler ADDRESS`` or ``--scheduler local:N``): a Dask distributed
+  cluster (the optional extra ``distributed``).
+
+A worker finds a claim from its module and id (the task carries both, never the functions), so a
+claim runs in workers when it is defined at the top level of an importable module; any other
+claim runs in this process.  A task that loses its worker is retried once; a second loss stops
+the run with :class:`WorkerDiedError` (never a silent partial verdict).  Workers ignore Ctrl-C:
+the main process stops them and the runner writes the partial report.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from .chunks import Chunked, chunk_context
+from .claim import CheckContext, Claim, ControlOutcome
+from .registry import claim_rng, control_rng
+
+__all__ = [
+    "Task",
+    "Outcome",
+    "Engine",
+    "SerialEngine",
+    "ProcessEngine",
+    "DaskEngine",
+    "EngineError",
+    "WorkerDiedError",
+    "SchedulerUnreachableError",
+    "MissingExtraError",
+    "execute",
+    "engine_for",
+    "usable_cores",
+    "where",
+]
+
+TaskKind = Literal["chunk", "check", "controls", "proof"]
+
+#: Seconds to wait for a Dask scheduler before giving up.
+CONNECT_TIMEOUT_S = 10
+
+
+class EngineError(RuntimeError):
+    """The engine could not run the tasks (a lost worker, an unreachable scheduler...)."""
+
+
+class WorkerDiedError(EngineError):
+    """A task lost its worker twice (the first loss is retried)."""
+
+
+class SchedulerUnreachableError(EngineError):
+    """No Dask scheduler answered at the address within :data:`CONNECT_TIMEOUT_S` seconds."""
+
+
+class MissingExtraError(EngineError):
+    """An optional extra the run needs is not installed."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work: a chunk of a claim's instances (``index``, ``start``, ``count``), its
+    whole check, its controls or its proof.  ``module`` and ``claim_id`` name the claim;
+    ``instances`` is the claim's total and ``seed`` the run's seed."""
+
+    kind: TaskKind
+    module: str
+    claim_id: str
+    seed: int
+    instances: int
+    index: int = 0
+    start: int = 0
+    count: int = 0
+
+
+@dataclass
+class Outcome:
+    """What a task produced (``value``), or the error it raised (``where`` it came from), and the
+    seconds it took in its worker."""
+
+    task: Task
+    value: Any = None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def where(exc: BaseException) -> str:
+    """``Type: message (file:line in function)`` of the innermost frame of an exception."""
+    tb = traceback.extract_tb(exc.__traceback__)
+    at = f" ({tb[-1].filename}:{tb[-1].lineno} in {tb[-1].name})" if tb else ""
+    return f"{type(exc).__name__}: {exc}{at}"
+
+
+def claim_module(claim: Claim) -> str:
+    """The module a claim's check is defined in (where a worker looks the claim up)."""
+    check = claim.check.chunk if isinstance(claim.check, Chunked) else claim.check
+    return getattr(check, "__module__", "") or ""
+
+
+_FOUND: dict[tuple[str, str], Claim] = {}
+
+
+def find_claim(module: str, claim_id: str) -> Claim | None:
+    """The :class:`Claim` with this id among ``module``'s top-level names, or None."""
+    key = (module, claim_id)
+    if key not in _FOUND:
+        try:
+            mod = importlib.import_module(module)
+        except ImportError:
+            return None
+        for value in vars(mod).values():
+            if isinstance(value, Claim) and value.id == claim_id:
+                _FOUND[key] = value
+                break
+    return _FOUND.get(key)
+
+
+def runs_anywhere(claim: Claim) -> bool:
+    """Whether a worker can find ``claim`` (defined at the top level of an importable module)."""
+    return find_claim(claim_module(claim), claim.id) is claim
+
+
+def execute(
+    task: Task, claim: Claim | None = None, progress: Callable[[int], None] | None = None
+) -> Outcome:
+    """Run one task (in a worker, ``claim`` is looked up from the task; ``progress(done)``, in
+    this process only, hears of the instances done so far).  Exceptions of the check become the
+    outcome's ``error``; the claim's absence is an error too."""
+    start = time.perf_counter()
+    try:
+        claim = claim or find_claim(task.module, task.claim_id)
+        if claim is None:
+            raise EngineError(
+                f"claim {task.claim_id} not found in module {task.module!r} on this worker "
+                "(is the package installed there? pip install -e '.[distributed]')"
+            )
+        value = _RUN[task.kind](claim, task, progress or _silent)
+        return Outcome(task, value, None, time.perf_counter() - start)
+    except Exception as exc:
+        return Outcome(task, None, where(exc), time.perf_counter() - start)
+
+
+def _silent(done: int) -> None:
+    pass
+
+
+def check_context(task: Task, progress: Callable[[int], None] = _silent) -> CheckContext:
+    """The whole claim's context: its size, the seed and the claim's generator."""
+    return CheckContext(task.instances, task.seed, claim_rng(task.seed, task.claim_id), progress)
+
+
+def _run_chunk(claim: Claim, task: Task, progress: Callable[[int], None]) -> Any:
+    assert isinstance(claim.check, Chunked)
+    ctx = chunk_context(check_context(task, progress), task.index, task.start, task.count)
+    return claim.check.chunk(ctx)
+
+
+def _run_check(claim: Claim, task: Task, progress: Callable[[int], None]) -> Any:
+    return claim.check(check_context(task, progress))
+
+
+def _run_controls(
+    claim: Claim, task: Task, progress: Callable[[int], None]
+) -> tuple[ControlOutcome, ...]:
+    rng = control_rng(task.seed, claim.id)
+    outcomes = []
+    for control in claim.controls:
+        try:
+            outcomes.append(ControlOutcome(control.name, bool(control.run(rng))))
+        except Exception as exc:  # a control that raises did not detect
+            outcomes.append(ControlOutcome(control.name, False, where(exc)))
+    return tuple(outcomes)
+
+
+def _run_proof(claim: Claim, task: Task, progress: Callable[[int], None]) -> Any:
+    from .. import proofs
+
+    if claim.id not in proofs.available():
+        return None
+    return proofs.prove(claim.id, seed=task.seed)
+
+
+_RUN: dict[str, Callable[[Claim, Task, Callable[[int], None]], Any]] = {
+    "chunk": _run_chunk,
+    "check": _run_check,
+    "controls": _run_controls,
+    "proof": _run_proof,
+}
+
+
+# --- engines ----------------------------------------------------------------------------------
+
+
+OnDone = Callable[[Outcome], None]
+OnProgress = Callable[[Task, int], None]
+
+
+class Engine(Protocol):
+    """Executes tasks and calls ``on_done`` with each outcome as it arrives."""
+
+    name: str
+    workers: int
+
+    def run(
+        self, tasks: list[Task], local: dict[str, Claim], on_done: OnDone, on_progress: OnProgress
+    ) -> None:
+        """Run ``tasks``; those of the claims in ``local`` (by id) run in this process, and
+        report their advancement within a task to ``on_progress(task, done)``."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def run_locally(task: Task, claim: Claim, on_progress: OnProgress) -> Outcome:
+    """A task run in this process, its progress reported as it goes."""
+    return execute(task, claim, lambda done: on_progress(task, done))
+
+
+class SerialEngine:
+    """Every task in turn, in this process (``--workers 1``)."""
+
+    name = "serial"
+    workers = 1
+
+    def run(
+        self, tasks: list[Task], local: dict[str, Claim], on_done: OnDone, on_progress: OnProgress
+    ) -> None:
+        for task in tasks:
+            claim = local.get(task.claim_id) or find_claim(task.module, task.claim_id)
+            if claim is None:
+                on_done(execute(task))  # the outcome says the claim was not found
+            else:
+                on_done(run_locally(task, claim, on_progress))
+
+    def close(self) -> None:
+        pass
+
+
+def usable_cores() -> int:
+    """The number of cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _ignore_interrupts() -> None:
+    """Worker initializer: Ctrl-C is the main process's to handle."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class ProcessEngine:
+    """A pool of ``workers`` local processes (``--workers N``)."""
+
+    name = "processes"
+
+    def __init__(self, workers: int) -> None:
+        if workers < 1:
+            raise ValueError(f"workers {workers}: expected at least 1")
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        import multiprocessing
+
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else None
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            context.set_forkserver_preload(["proofs_checks.scaffold.registry", "theory"])
+        return ProcessPoolExecutor(self.workers, context, initializer=_ignore_interrupts)
+
+    def run(
+        self, tasks: list[Task], local: dict[str, Claim], on_done: OnDone, on_progress: OnProgress
+    ) -> None:
+        remote = [t for t in tasks if t.claim_id not in local]
+        attempts = dict.fromkeys(remote, 0)
+        pending = list(remote)
+        while pending:
+            pending = self._round(pending, attempts, on_done)
+            if not pending:
+                break
+            lost = [t for t in pending if attempts[t] >= 2]
+            if lost:
+                t = lost[0]
+                raise WorkerDiedError(
+                    f"a worker died twice while running {t.claim_id} ({t.kind} {t.index}); "
+                    "the run stops rather than report a partial verdict"
+                )
+        for task in tasks:
+            if task.claim_id in local:
+                on_done(run_locally(task, local[task.claim_id], on_progress))
+
+    def _round(
+        self, tasks: list[Task], attempts: dict[Task, int], on_done: Callable[[Outcome], None]
+    ) -> list[Task]:
+        """Submit ``tasks`` to a pool; the tasks left unfinished when the pool broke."""
+        self._pool = self._pool or self._new_pool()
+        futures: dict[Future[Outcome], Task] = {}
+        for task in tasks:
+            attempts[task] += 1
+            futures[self._pool.submit(execute, task)] = task
+        try:
+            waiting = set(futures)
+            while waiting:
+                finished, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+                for future in _in_order(finished, futures):
+                    on_done(future.result())
+        except BrokenProcessPool:
+            self._shutdown(kill=True)
+            return [t for f, t in futures.items() if not (f.done() and _succeeded(f))]
+        except BaseException:
+            self._shutdown(kill=True)
+            raise
+        return []
+
+    def _shutdown(self, *, kill: bool) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if kill:
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+        pool.shutdown(wait=not kill, cancel_futures=True)
+
+    def close(self) -> None:
+        self._shutdown(kill=False)
+
+
+def _succeeded(future: Future[Outcome]) -> bool:
+    return not future.cancelled() and future.exception() is None
+
+
+def _in_order(done: Iterable[Future[Outcome]], futures: dict[Future[Outcome], Task]):
+    """Finished futures in submission order (so equal arrivals are handled deterministically)."""
+    order = {f: i for i, f in enumerate(futures)}
+    return sorted(done, key=order.__getitem__)
+
+
+class DaskEngine:
+    """A Dask distributed cluster: ``ADDRESS`` of a running scheduler, or ``local:N`` for a
+    ``LocalCluster`` of N single-threaded worker processes started here."""
+
+    name = "dask"
+
+    def __init__(self, scheduler: str) -> None:
+        try:
+            import distributed
+        except ImportError as exc:
+            raise MissingExtraError(
+                "--scheduler needs Dask distributed: pip install -e '.[distributed]'"
+            ) from exc
+        self._cluster = None
+        if scheduler.startswith("local:"):
+            n = _local_workers(scheduler)
+            self._cluster = distributed.LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=50,
+            )
+            address: Any = self._cluster
+        else:
+            address = scheduler
+        try:
+            self.client = distributed.Client(address, timeout=f"{CONNECT_TIMEOUT_S}s")
+        except (OSError, TimeoutError) as exc:
+            self.close()
+            raise SchedulerUnreachableError(
+                f"no Dask scheduler answered at {scheduler} within {CONNECT_TIMEOUT_S} s ({exc})"
+            ) from exc
+        self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    def run(
+        self, tasks: list[Task], local: dict[str, Claim], on_done: OnDone, on_progress: OnProgress
+    ) -> None:
+        import distributed
+
+        remote = [t for t in tasks if t.claim_id not in local]
+        futures = [self.client.submit(execute, t, pure=False, retries=1) for t in remote]
+        index = {f.key: t for f, t in zip(futures, remote, strict=True)}
+        try:
+            for future in distributed.as_completed(futures):
+                try:
+                    on_done(future.result())
+                except distributed.KilledWorker as exc:
+                    t = index[future.key]
+                    raise WorkerDiedError(
+                        f"a Dask worker died twice while running {t.claim_id} "
+                        f"({t.kind} {t.index}): {exc}"
+                    ) from exc
+        except BaseException:
+            self.client.cancel(futures)
+            raise
+        for task in tasks:
+            if task.claim_id in local:
+                on_done(run_locally(task, local[task.claim_id], on_progress))
+
+    def close(self) -> None:
+        client = getattr(self, "client", None)
+        if client is not None:
+            client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+
+def _local_workers(scheduler: str) -> int:
+    text = scheduler.removeprefix("local:")
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"--scheduler {scheduler}: expected local:N with N >= 1")
+    return int(text)
+
+
+def engine_for(workers: int | None, scheduler: str | None) -> Engine:
+    """The engine of the command line's ``--workers`` and ``--scheduler`` (``workers`` None:
+    every usable core)."""
+    if scheduler is not None:
+        return DaskEngine(scheduler)
+    n = usable_cores() if workers is None else workers
+    return SerialEngine() if n == 1 else ProcessEngine(n)
