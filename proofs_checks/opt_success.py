@@ -55,10 +55,13 @@ from .scaffold import (
     CheckContext,
     CheckResult,
     Claim,
+    Collected,
     Control,
     Gallery,
     Max,
     Tally,
+    chunked,
+    collected,
     maximum,
 )
 
@@ -113,11 +116,27 @@ class Stats(Tally):
     success_one: int = 0
     max_success: Max = maximum()
     max_optimum_residual: Max = maximum()
+    #: for finish: each problem, its runs, and (first problems only) its retraining variants
+    problems: Collected = collected()
+    runs: Collected = collected()
+    variants: Collected = collected()
 
 
-def _train(ctx: CheckContext, stats: Stats) -> tuple[list[Any], list[DesignRuns]]:
-    problems, runs = [], []
-    for p in range(ctx.instances):
+def _sensitivity_problems(total: int) -> int:
+    """How many problems the retraining variants run on: all of them in a full run, a few in a
+    default-sized run, one in a smoke-sized run."""
+    if total >= FULL_RUN:
+        return total
+    return min(SENSITIVITY_PROBLEMS if total >= CLAIM.default_instances else 1, total)
+
+
+def chunk(ctx: CheckContext) -> Stats:
+    """Problems ``ctx.start ..`` (one chunk is one problem): its training runs and, for the
+    first :func:`_sensitivity_problems`, the retraining variants (true judge, judge sizes 60
+    and 3000) on the primary population.  Problem ``p`` draws from :func:`generators` of
+    ``(seed, p)`` only."""
+    stats = Stats()
+    for p in range(ctx.start, ctx.start + ctx.instances):
         g = generators(ctx.seed, p)
         problem = design_problem(g["problem"], p, DESIGN)
         P_hat = proxy_judge(g["judge"], problem.P, problem.mu, DESIGN.n_judge)
@@ -129,33 +148,23 @@ def _train(ctx: CheckContext, stats: Stats) -> tuple[list[Any], list[DesignRuns]
         stats.success_one += int(np.sum(r.success_plus[primary] == 1))
         stats.max_success.add(r.success)
         stats.max_optimum_residual.add(r.max_optimum_residual)
-        problems.append(problem)
-        runs.append(r)
-        ctx.progress(p + 1)
-    return problems, runs
+        stats.problems.add(problem)
+        stats.runs.add(r)
+        if p < _sensitivity_problems(ctx.total or ctx.instances):
+            stats.variants.add(_variants(problem, g))
+        ctx.progress(p - ctx.start + 1)
+    return stats
 
 
-def _sensitivity_runs(ctx: CheckContext, problems: list[Any]) -> dict[str, list[DesignRuns]]:
-    """The retraining variants (true judge, judge sizes 60 and 3000) on the primary population."""
-    if len(problems) >= FULL_RUN:
-        n = len(problems)
-    else:  # a smoke-sized run (fewer problems than the default) retrains on one problem
-        n = min(
-            SENSITIVITY_PROBLEMS if len(problems) >= CLAIM.default_instances else 1, len(problems)
-        )
-    out: dict[str, list[DesignRuns]] = {"true judge": []}
-    out |= {f"judge n = {m}": [] for m in JUDGE_SIZES}
+def _variants(problem: Any, g: dict[str, np.random.Generator]) -> dict[str, DesignRuns]:
+    """The retraining variants of one problem on the primary population."""
     primary = OBJECTIVES[:PRIMARY]
-    for problem in problems[:n]:
-        g = generators(ctx.seed, problem.index)
-        out["true judge"].append(
-            run_design_problem(problem, problem.P, primary, DESIGN, g["train_true"])
+    out = {"true judge": run_design_problem(problem, problem.P, primary, DESIGN, g["train_true"])}
+    for m in JUDGE_SIZES:
+        P_hat = proxy_judge(g[f"judge_{m}"], problem.P, problem.mu, m)
+        out[f"judge n = {m}"] = run_design_problem(
+            problem, P_hat, primary, DESIGN, g[f"train_{m}"]
         )
-        for m in JUDGE_SIZES:
-            P_hat = proxy_judge(g[f"judge_{m}"], problem.P, problem.mu, m)
-            out[f"judge n = {m}"].append(
-                run_design_problem(problem, P_hat, primary, DESIGN, g[f"train_{m}"])
-            )
     return out
 
 
@@ -215,8 +224,7 @@ def _secondary(per: list[ProblemStatistics], rng: np.random.Generator) -> dict[s
 
 
 def _sensitivity(
-    ctx: CheckContext,
-    problems: list[Any],
+    variants: list[dict[str, DesignRuns]],
     runs: list[DesignRuns],
     folds: list[np.ndarray],
     rng: np.random.Generator,
@@ -230,15 +238,16 @@ def _sensitivity(
             [s.delta for s in _per_problem(runs, folds, len(OBJECTIVES))], rng
         ),
     }
-    for name, variant in _sensitivity_runs(ctx, problems).items():
+    for name in ("true judge", *(f"judge n = {m}" for m in JUDGE_SIZES)):
+        variant = [v[name] for v in variants]
         per = _per_problem(variant, folds[: len(variant)], PRIMARY)
         out[f"{name} ({len(variant)} problems): Delta"] = _mean([s.delta for s in per], rng)
     return out
 
 
-def check(ctx: CheckContext) -> CheckResult:
-    stats = Stats()
-    problems, runs = _train(ctx, stats)
+def finish(stats: Stats, ctx: CheckContext) -> CheckResult:
+    """The pre-registered statistics on the merged problems (generators of their own)."""
+    problems, runs = stats.problems.values, stats.runs.values
     g = statistics_generators(ctx.seed)
     folds = [cell_folds(len(DESIGN.cells()), g["folds"]) for _ in runs]
     per = _per_problem(runs, folds, PRIMARY)
@@ -253,7 +262,7 @@ def check(ctx: CheckContext) -> CheckResult:
             "the statistic sees structure that is not there, so the run is invalid"
         )
     secondary = _secondary(per, g["boot"])
-    sensitivity = _sensitivity(ctx, problems, runs, folds, g["boot"])
+    sensitivity = _sensitivity(stats.variants.values, runs, folds, g["boot"])
     defects = _defects(stats)
     observed = _observed(stats, primary, rule, control, control_rule, secondary, defects)
     observed += "; sensitivity (reported, not used): " + "; ".join(
@@ -539,7 +548,7 @@ CLAIM = Claim(
     "in simulated training, optimization success explains final win rate better than "
     "objective choice",
     "holds",
-    check,
+    chunked(chunk, finish, size=1),
     figure,
     default_instances=12,
     quick_instances=3,

@@ -15,7 +15,20 @@ from .batches import Cell, cells, split
 from .chunks import Chunked, chunked
 from .claim import CheckContext, CheckResult, Claim, Control, ControlOutcome, verdict_of
 from .figures import Gallery, simplex_xy
-from .tally import Counts, Max, Min, Samples, Smallest, Tally, counts, maximum, minimum, samples
+from .tally import (
+    Collected,
+    Counts,
+    Max,
+    Min,
+    Samples,
+    Smallest,
+    Tally,
+    collected,
+    counts,
+    maximum,
+    minimum,
+    samples,
+)
 
 __all__ = [
     "Claim",
@@ -30,6 +43,8 @@ __all__ = [
     "Samples",
     "Counts",
     "Smallest",
+    "Collected",
+    "collected",
     "maximum",
     "minimum",
     "samples",

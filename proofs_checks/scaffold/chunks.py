@@ -3,7 +3,8 @@
 A check that can be spread over processes or machines is written as two functions::
 
     def chunk(ctx: CheckContext) -> Stats:          # ctx.instances instances, from ctx.rng;
-        ...                                          # the first one's global index is ctx.start
+        ...                                          # the first one's global index is ctx.start,
+                                                     # the claim's size ctx.total
     def finish(stats: Stats, ctx: CheckContext) -> CheckResult:
         ...                                          # after the merge; ctx.instances is the total
 
@@ -95,6 +96,7 @@ def chunk_context(ctx: CheckContext, index: int, start: int, count: int) -> Chec
         ctx,
         instances=count,
         start=start,
+        total=ctx.instances,
         rng=_spawned(ctx.rng, (0, index)),
         progress=lambda done: outer(start + done),
     )
@@ -102,7 +104,7 @@ def chunk_context(ctx: CheckContext, index: int, start: int, count: int) -> Chec
 
 def finish_context(ctx: CheckContext) -> CheckContext:
     """The context ``finish`` gets: the total size and a generator of its own."""
-    return replace(ctx, start=0, rng=_spawned(ctx.rng, (1,)))
+    return replace(ctx, start=0, total=ctx.instances, rng=_spawned(ctx.rng, (1,)))
 
 
 def _contexts(ctx: CheckContext, size: int) -> Iterator[CheckContext]:

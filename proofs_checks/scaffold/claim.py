@@ -51,13 +51,15 @@ class CheckContext:
     """What a check is given: the number of ``instances`` to try, the run's ``seed``, a generator
     ``rng`` derived from the seed and the claim id, and ``progress(done)`` to report advancement.
     A chunk of a chunked check (:mod:`~proofs_checks.scaffold.chunks`) also learns ``start``, the
-    global index of its first instance."""
+    global index of its first instance, and ``total``, the claim's size (0 outside a chunk: the
+    size is ``instances``)."""
 
     instances: int
     seed: int
     rng: np.random.Generator
     progress: Callable[[int], None] = lambda done: None
     start: int = 0
+    total: int = 0
 
 
 @dataclass

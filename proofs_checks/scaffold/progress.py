@@ -32,8 +32,9 @@ class Progress:
         self.last_line = self.start
         self.tty = bool(getattr(stream, "isatty", lambda: False)())
 
-    def advance(self, claim_id: str, instances: int) -> None:
-        """A task of ``claim_id`` finished, with ``instances`` instances."""
+    def advance(self, claim_id: str, instances: int, seconds: float = 0.0) -> None:
+        """A task of ``claim_id`` finished, with ``instances`` instances, in ``seconds``."""
+        self.began.setdefault(claim_id, time.monotonic() - seconds)
         self.done[claim_id] += instances
         self.within.pop(claim_id, None)
         self._show(claim_id)
@@ -99,9 +100,10 @@ class Progress:
             done = self._count(claim_id)
             if claim_id not in self.began or done >= total:
                 continue
-            rate = done / max(now - self.began[claim_id], 1e-9)
-            left = f", ~{(total - done) / rate:.0f} s left" if rate > 0 else ""
-            self.stream.write(
-                f"  {claim_id}: {done}/{total} ({done / total:.0%}, {rate:.0f}/s{left})\n"
-            )
+            elapsed = now - self.began[claim_id]
+            pace = ""
+            if done > 0 and elapsed >= 1.0:
+                rate = done / elapsed
+                pace = f", {rate:.3g}/s, ~{(total - done) / rate:.0f} s left"
+            self.stream.write(f"  {claim_id}: {done}/{total} ({done / total:.0%}{pace})\n")
         self.stream.flush()

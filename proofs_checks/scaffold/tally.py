@@ -24,6 +24,7 @@ field type         ``a.merge(b)``
 :class:`Samples`   ``a``'s values then ``b``'s, the first ``cap`` kept
 :class:`Counts`    counts added key by key (keys in first-seen order)
 :class:`Smallest`  the smaller size key (a tie keeps ``a``'s, the earlier chunk); counts added
+:class:`Collected` ``a``'s values then ``b``'s, all kept (data for ``finish``, not in the summary)
 =================  =============================================================================
 
 Merging is associative, and tallies merged in chunk order give the same result however the
@@ -45,6 +46,8 @@ __all__ = [
     "Samples",
     "Counts",
     "Smallest",
+    "Collected",
+    "collected",
     "maximum",
     "minimum",
     "samples",
@@ -216,6 +219,31 @@ def counts() -> Any:
     return field(default_factory=Counts)
 
 
+class Collected:
+    """Every value offered, in order: what a chunk hands to ``finish`` (per-problem runs, say)
+    that is not a statistic; :meth:`Tally.summary` leaves it out of the report."""
+
+    def __init__(self, values: Iterable[Any] = ()) -> None:
+        self.values: list[Any] = list(values)
+
+    def add(self, *values: Any) -> None:
+        self.values.extend(values)
+
+    def merge(self, other: Collected) -> Collected:
+        return Collected([*self.values, *other.values])
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __repr__(self) -> str:
+        return f"Collected({len(self.values)} values)"
+
+
+def collected() -> Any:
+    """A :class:`Collected` field of a tally."""
+    return field(default_factory=Collected)
+
+
 @dataclass
 class Tally:
     """The base of every check's tally: ``witness`` holds the smallest violation or witness."""
@@ -253,7 +281,7 @@ class Tally:
         further :class:`Smallest` field (a check that keeps more than one) gives its value."""
         out: dict[str, Any] = {}
         for f in fields(self):
-            if f.name == "witness":
+            if f.name == "witness" or isinstance(getattr(self, f.name), Collected):
                 continue
             v = getattr(self, f.name)
             if isinstance(v, Max):
