@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import functools
 import math
-import textwrap
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,11 +56,14 @@ from .scaffold import (
     CheckContext,
     CheckResult,
     Claim,
+    Collected,
     Control,
     Counts,
     Gallery,
     Samples,
     Tally,
+    chunked,
+    collected,
     counts,
     samples,
 )
@@ -82,18 +84,23 @@ class CatalogSearch:
     candidates: tuple[AxiomWitness, ...]
 
 
-@functools.lru_cache(maxsize=4)
+@functools.cache
+def search_one(
+    name: str, seed: int = CATALOG_SEED, trials: int = CATALOG_TRIALS
+) -> CatalogSearch:
+    """The smallest exact witness found for the catalog member ``name``, with every candidate
+    seen (its own generator, from ``seed`` and the name)."""
+    rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
+    seen: list[AxiomWitness] = []
+    w = smallest_counterexample(CATALOG[name], rng, trials=trials, on_witness=seen.append)
+    return CatalogSearch(w, tuple(seen))
+
+
 def catalog_search(
     seed: int = CATALOG_SEED, trials: int = CATALOG_TRIALS
 ) -> dict[str, CatalogSearch]:
     """The smallest exact witness found for each catalog member, with every candidate seen."""
-    out = {}
-    for name, evaluation in CATALOG.items():
-        rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
-        seen: list[AxiomWitness] = []
-        w = smallest_counterexample(evaluation, rng, trials=trials, on_witness=seen.append)
-        out[name] = CatalogSearch(w, tuple(seen))
-    return out
+    return {name: search_one(name, seed, trials) for name in CATALOG}
 
 
 def catalog_counterexamples(
@@ -220,13 +227,20 @@ class Stats(Tally):
     #: of those, the ones the member violated
     violated: Counts = counts()
     problems: Samples = samples(64)
+    #: for finish: (member, its exhaustive search)
+    searches: Collected = collected()
+
+
+#: Survey instances per chunk; the catalog searches are dealt out over the chunks.
+SURVEY_CHUNK = 200
 
 
 def _survey(ctx: CheckContext, stats: Stats) -> None:
-    """Member, property and size cycle over ``ctx.instances`` random instances."""
+    """Member, property and size cycle over the chunk's random instances (by global index)."""
     names, props = list(CATALOG), list(PROPERTIES)
     rng = ctx.rng
-    for k in range(ctx.instances):
+    for i in range(ctx.instances):
+        k = ctx.start + i
         name = names[k % len(names)]
         prop = props[(k // len(names)) % len(props)]
         M, K, d = SIZES[int(rng.integers(len(SIZES)))]
@@ -234,16 +248,30 @@ def _survey(ctx: CheckContext, stats: Stats) -> None:
         if status != "skipped":
             stats.tested.add(survey_key(name, prop))
             stats.violated.add(survey_key(name, prop), status == "violated")
-        ctx.progress(k + 1)
+        ctx.progress(i + 1)
 
 
-def check(ctx: CheckContext) -> CheckResult:
+def chunk(ctx: CheckContext) -> Stats:
+    """The chunk's survey instances, and the exhaustive searches of the catalog members dealt
+    to it (member ``j`` to chunk ``j mod chunks``; each search has its own fixed generator)."""
     stats = Stats()
+    _survey(ctx, stats)
+    chunks = max(1, math.ceil((ctx.total or ctx.instances) / SURVEY_CHUNK))
+    index = ctx.start // SURVEY_CHUNK
+    for j, name in enumerate(CATALOG):
+        if j % chunks == index:
+            stats.searches.add((name, search_one(name)))
+    return stats
+
+
+def finish(stats: Stats, ctx: CheckContext) -> CheckResult:
+    """Re-verify each member's witness independently, and check that it is the smallest."""
+    searches = dict(stats.searches.values)
     refuted: dict[str, Any] = {}
-    for name, search in catalog_search().items():
-        w = search.witness
+    for name in CATALOG:
+        w = searches[name].witness
         refutation, problem = refute(name, w)
-        smaller = smaller_candidate(w, search.candidates) if w is not None else None
+        smaller = smaller_candidate(w, searches[name].candidates) if w is not None else None
         if refutation is None:
             stats.problems.add(problem)
         elif w is not None and smaller is not None:
@@ -253,7 +281,6 @@ def check(ctx: CheckContext) -> CheckResult:
             )
         else:
             refuted[name] = refutation
-    _survey(ctx, stats)
     found = not stats.problems.values and len(refuted) == len(CATALOG)
     sizes = [tuple(v["size"][:2]) for v in refuted.values()]
     observed = (
@@ -291,65 +318,66 @@ def _bar_values(values: tuple[Any, Any]) -> tuple[list[float], list[str]]:
     return out, labels
 
 
-def _draw_witness(ax: Any, name: str, w: AxiomWitness) -> None:
-    """The member's two values (red) beside the win rate's on the same inputs (blue)."""
+def _side_lines(w: AxiomWitness) -> list[str]:
+    """The witness's two inputs, A (the relation's left side) and B (its right side; a mixture
+    of inputs for the mixture properties), one line each."""
+    from .scaffold.figures import caption
+
+    params = {k: v for k, v in w.case.params.items() if k not in ("pi1", "pi2", "rho1", "rho2")}
+    lines = [caption(params, prefix="parameters: ")] if params else []
+    for label, terms in (("A", w.case.lhs), ("B", w.case.rhs)):
+        for coef, side in terms:
+            prefix = f"input {label}" if coef == 1 else f"input {label} ({format_exact(coef)} x)"
+            one = side.P.shape[0] == 1
+            shown = {k: (v[0] if one else v) for k, v in side.as_dict().items()}
+            if one:
+                shown.pop("rho", None)
+            lines.append(caption(shown, prefix=f"{prefix}: "))
+    return lines
+
+
+def _value_bars(ax: Any, values: tuple[Any, Any], colour: str, ylabel: str) -> None:
+    """``values`` at inputs A and B as bars with a marker on top (a zero-height bar shows as a
+    marker on the axis line), each labelled with its exact value."""
+    heights, labels = _bar_values(values)
+    ax.bar([0, 1], heights, width=0.55, color=colour, alpha=0.6, edgecolor=colour, lw=2)
+    ax.plot([0, 1], heights, "D", color=colour, ms=12, ls="none")
+    ax.axhline(0, color="black", lw=1)
+    lo, hi = min(heights + [0.0]), max(heights + [0.0])
+    pad = 0.25 * max(hi - lo, 0.5)
+    ax.set_ylim(lo - pad, hi + pad)
+    for x, v, lab in zip([0, 1], heights, labels, strict=True):
+        ax.annotate(lab, (x, v), xytext=(0, 12), textcoords="offset points", ha="center")
+    ax.set_xticks([0, 1], ["input A", "input B"])
+    ax.set_xlim(-0.6, 1.6)
+    ax.set_xlabel("the two inputs the property compares")
+    ax.set_ylabel(ylabel)
+
+
+def _witness_figure(gallery: Gallery, name: str, w: AxiomWitness) -> None:
+    """One evaluation's smallest counterexample: its values at the two inputs (left) beside the
+    win rate's (right), the property it breaks and why (title), the inputs (caption)."""
     wr = case_values(WIN_RATE, w.case)
     if wr is None:  # pragma: no cover - check() reports an undefined win rate as a problem
         raise RuntimeError(f"{name}: the win rate is undefined on the witness")
-    ev_vals, ev_labels = _bar_values((w.value_lhs, w.value_rhs))
-    ax.bar([0, 1], ev_vals, color=["#c0504d", "#e6a19f"], width=0.8)
-    for x, v, lab in zip([0, 1], ev_vals, ev_labels, strict=True):
-        ax.text(x, v, lab, ha="center", va="bottom", fontsize=7)
-    ax.set_xticks([0, 1, 2.5, 3.5], ["lhs", "rhs", "lhs", "rhs"], fontsize=7)
-    ax.tick_params(axis="y", labelsize=6, colors="#c0504d")
-    ax2 = ax.twinx()
-    ax2.bar([2.5, 3.5], [float(v) for v in wr], color=["#4f81bd", "#a7c0de"], width=0.8)
-    for xb, vb in zip([2.5, 3.5], wr, strict=True):
-        ax2.text(xb, float(vb), format_exact(vb), ha="center", va="bottom", fontsize=7)
-    ax2.set_ylim(0, 1.15)
-    ax2.tick_params(axis="y", labelsize=6, colors="#4f81bd")
-    ax.set_title(
-        f"{name}\nbreaks {w.property}: needs lhs {w.relation} rhs\n"
-        f"evaluation {format_exact(w.value_lhs)} vs {format_exact(w.value_rhs)} (fails); "
-        f"win rate {format_exact(wr[0])} vs {format_exact(wr[1])} (holds)",
-        fontsize=7.5,
-    )
-    ax.set_xlabel("evaluation (red)      win rate (blue)", fontsize=7)
-    lines = [
-        piece
-        for line in describe(w)[1:-1]
-        for piece in textwrap.wrap(line, 62, subsequent_indent="    ")
-    ]
-    ax.text(
-        0.0,
-        -0.30,
-        "\n".join(lines[:9]),
-        transform=ax.transAxes,
-        fontsize=6,
-        va="top",
-        family="monospace",
-    )
+    rel = "<" if w.relation == "<" else "="
+    statement = PROPERTIES[w.property].statement
+    note = "\n".join(_side_lines(w)) + f"\n{w.property}: {statement}"
+    with gallery.new(f"u_catalog_{_slug(name)}", ncols=2, instance=note) as (fig, (ax, bx)):
+        _value_bars(ax, (w.value_lhs, w.value_rhs), "#c0504d", f"$V$ = {name}")
+        wr_label = r"win rate $\mathrm{WR}(\pi; a)$, $a = (\mu_0 + \mu_1)/2$"
+        _value_bars(bx, tuple(wr), "#4f81bd", wr_label)
+        ev = f"{format_exact(w.value_lhs)} vs {format_exact(w.value_rhs)}"
+        ax.set_title(f"$V$ needs V(A) {rel} V(B); has {ev}: fails")
+        wr_text = f"{format_exact(wr[0])} vs {format_exact(wr[1])}"
+        bx.set_title(f"win rate on the same inputs: {wr_text}: holds")
+        fig.suptitle(f"U-catalog: {name} is not a win rate: it breaks {w.property}")
 
 
-def _counterexamples_figure(gallery: Gallery) -> None:
-    shown = {n: w for n, w in catalog_counterexamples().items() if w is not None}
-    cols = 4
-    rows = math.ceil(len(shown) / cols)
-    size = (4.6 * cols, 4.6 * rows)
-    with gallery.new("u_catalog_counterexamples", size=size, nrows=rows, ncols=cols) as (
-        fig,
-        axes,
-    ):
-        for ax in axes.ravel()[len(shown) :]:
-            ax.axis("off")
-        for ax, (name, w) in zip(axes.ravel(), shown.items(), strict=False):
-            _draw_witness(ax, name, w)
-        fig.suptitle(
-            "U-catalog: each evaluation's smallest counterexample; the win rate (blue) on the "
-            "same instance keeps the relation the evaluation (red) breaks",
-            fontsize=10,
-            y=0.998,
-        )
+def _slug(name: str) -> str:
+    """A file-name stem for a catalog evaluation (``"DPO loss (negated)"`` ->
+    ``"dpo_loss_negated"``)."""
+    return "_".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
 
 
 def _survey_figure(result: CheckResult, gallery: Gallery) -> None:
@@ -366,16 +394,30 @@ def _survey_figure(result: CheckResult, gallery: Gallery) -> None:
             for n in names
         ]
     )
-    with gallery.new("u_catalog_survey", size=(8, 6)) as (fig, ax):
+    total = sum(tested.values())
+    note = (
+        f"{result.instances} random instances ({total} property instances in all over the "
+        f"{len(names)} evaluations), each property drawn at a random size (M, K, d) of theory.axioms.SIZES; a blank "
+        "cell: not tested."
+    )
+    with gallery.new("u_catalog_survey", instance=note) as (fig, ax):
         im = ax.imshow(rates, cmap="Reds", vmin=0, vmax=1, aspect="auto")
-        ax.set_xticks(range(len(props)), props, rotation=35, ha="right", fontsize=8)
-        ax.set_yticks(range(len(names)), names, fontsize=8)
+        for i, j in np.ndindex(rates.shape):
+            if not np.isnan(rates[i, j]):
+                colour = "white" if rates[i, j] > 0.6 else "black"
+                ax.text(j, i, f"{rates[i, j]:.2f}", ha="center", va="center", color=colour)
+        ax.set_xticks(range(len(props)), props, rotation=20, ha="right")
+        ax.set_yticks(range(len(names)), names)
+        ax.set_xlabel("elementary property")
+        ax.set_ylabel("evaluation $V$")
         fig.colorbar(im, ax=ax, label="fraction of random instances violated")
         ax.set_title("U-catalog survey: which elementary property each evaluation breaks")
 
 
 def figure(result: CheckResult, gallery: Gallery) -> None:
-    _counterexamples_figure(gallery)
+    for name, w in catalog_counterexamples().items():
+        if w is not None:
+            _witness_figure(gallery, name, w)
     if result.details.get("tested"):
         _survey_figure(result, gallery)
 
@@ -435,7 +477,7 @@ CLAIM = Claim(
     "ranking accuracy, misspecified BT reward, Borda/Copeland, KL to the SFT target, ...) "
     "violates an axiom",
     "counterexample",
-    check,
+    chunked(chunk, finish, size=SURVEY_CHUNK),
     figure,
     default_instances=2000,
     controls=(

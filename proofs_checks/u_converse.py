@@ -33,6 +33,7 @@ score; and every catalog evaluation must be rejected by the premise or by the co
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -52,11 +53,14 @@ from .scaffold import (
     CheckContext,
     CheckResult,
     Claim,
+    Collected,
     Control,
     Gallery,
     Max,
     Samples,
     Tally,
+    chunked,
+    collected,
     maximum,
     samples,
 )
@@ -169,6 +173,8 @@ class Stats(Tally):
     controls: Samples = samples(64)
     confirmed: int = 0
     max_recovery_error: Max = maximum()
+    #: for finish: (panel index, row) of each black box tested
+    rows: Collected = collected()
 
 
 def _recovered(rec: Any) -> bool:
@@ -184,10 +190,14 @@ def _confirmed(conf: Confirmation, rational: bool) -> bool:
 
 
 def _test_black_box(
-    entry: tuple[Evaluation, HFunction, bool], rng: np.random.Generator, per: int, stats: Stats
+    j: int,
+    entry: tuple[Evaluation, HFunction, bool],
+    rng: np.random.Generator,
+    per: int,
+    stats: Stats,
 ) -> None:
-    """Premise, recovery and confirmation for one black box; a failure of any step (every panel
-    member is an h-win rate, so none is excused) is offered as a witness (in panel order)."""
+    """Premise, recovery and confirmation for black box ``j``; a failure of any step (every
+    panel member is an h-win rate, so none is excused) is offered as a witness (in panel order)."""
     evaluation, h, rational = entry
     premise = check_axioms(evaluation, rng, trials=PREMISE_TRIALS, exact=rational)
     broken = [name for name, w in premise.items() if w is not None]
@@ -208,23 +218,43 @@ def _test_black_box(
         "recovered": rec.values.tolist(),
         "true_h": apply_h(h, rec.grid).tolist(),
     }
-    stats.panel.add(row)
+    stats.rows.add((j, row))
     stats.confirmed += conf.tested
     stats.max_recovery_error.add(rec.max_error)
     if broken or not (_recovered(rec) and _confirmed(conf, rational)):
-        stats.witness.offer((len(stats.panel),), {**row, "worst_instance": conf.worst})
+        stats.witness.offer((j + 1,), {**row, "worst_instance": conf.worst})
 
 
-def check(ctx: CheckContext) -> CheckResult:
-    rng = ctx.rng
+#: Instances per chunk; the panel's black boxes are dealt out over the chunks.
+CHUNK = 200
+
+
+def _panel_of(seed: int) -> list[tuple[Evaluation, HFunction, bool]]:
+    """The panel, the same in every chunk: drawn from a generator of the seed and claim alone."""
+    return panel(np.random.default_rng([seed, zlib.crc32(b"U-converse panel")]))
+
+
+def chunk(ctx: CheckContext) -> Stats:
+    """The black boxes dealt to this chunk (box ``j`` to chunk ``j mod chunks``), each confirmed
+    on ``size // len(panel)`` fresh instances from the chunk's generator."""
     stats = Stats()
-    entries = panel(rng)
-    per = max(1, ctx.instances // len(entries))
-    for k, entry in enumerate(entries):
-        _test_black_box(entry, rng, per, stats)
-        ctx.progress(min((k + 1) * per, ctx.instances))
+    entries = _panel_of(ctx.seed)
+    total = ctx.total or ctx.instances
+    per = max(1, total // len(entries))
+    chunks, index = max(1, math.ceil(total / CHUNK)), ctx.start // CHUNK
+    for j, entry in enumerate(entries):
+        if j % chunks == index:
+            _test_black_box(j, entry, ctx.rng, per, stats)
+    ctx.progress(ctx.instances)
+    return stats
+
+
+def finish(stats: Stats, ctx: CheckContext) -> CheckResult:
+    """The panel in order, and the control: the same confirmation on the catalog evaluations."""
+    for _, row in sorted(stats.rows.values, key=lambda jr: jr[0]):
+        stats.panel.add(row)
     for name, evaluation in CATALOG.items():
-        conf = _confirm(evaluation, rng, CONTROL_INSTANCES, exact=False)
+        conf = _confirm(evaluation, ctx.rng, CONTROL_INSTANCES, exact=False)
         stats.controls.add(
             {"evaluation": name, "tested": conf.tested, "max_disagreement": conf.gap}
         )
@@ -285,40 +315,64 @@ def _catalog_rejected(rng: np.random.Generator) -> bool:
     return True
 
 
+def _readable_h(name: str) -> str:
+    """A random h's registry name (``pl['0', '1/4', '1']``, ``smooth[1.8, 0.4, 1.6]``,
+    ``unbounded[...]``) as words for a figure title."""
+    kinds = {"pl": "piecewise-linear", "smooth": "smooth", "unbounded": "unbounded"}
+    head, _, rest = name.partition("[")
+    if head not in kinds:
+        return name
+    knots = rest.rstrip("]").replace("'", "").replace(",", ", ").replace(",  ", ", ")
+    return f"{kinds[head]} $h$\n({'knots ' if head == 'pl' else ''}{knots})"
+
+
+def _panel_title(row: dict[str, Any]) -> str:
+    """The panel's title in the paper's notation (no code names)."""
+    ev = str(row["evaluation"])
+    if ev.startswith("WR_h random"):
+        return "random " + _readable_h(str(row["h"]))
+    if ev.startswith("WR_"):
+        return rf"$\mathrm{{WR}}_h$, $h$ = {ev[3:]}"
+    names = {"W_a formula": "$W_a$ formula", "2p - 1": "$2p - 1$"}
+    return f"{names.get(ev, ev)}\n($h$ = {names.get(str(row['h']), row['h'])})"
+
+
 def _draw_recovery(ax: Any, row: dict[str, Any], legend: bool) -> None:
     g = np.asarray(row["grid"], dtype=float)
-    ax.plot(g, np.asarray(row["recovered"], dtype=float), lw=2.5, alpha=0.5, label="V(probe(p))")
-    ax.plot(g, np.asarray(row["true_h"], dtype=float), "k--", lw=1, label="h it was built from")
+    ax.plot(g, np.asarray(row["recovered"], dtype=float), lw=5, alpha=0.45, label="recovered")
+    ax.plot(g, np.asarray(row["true_h"], dtype=float), "k--", lw=1.5, label="true $h$")
     if legend:
-        ax.legend(fontsize=6, loc="lower right")
-    ax.set_title(f"{row['evaluation'][:38]}", fontsize=7)
-    ends = f"h(0) = {format_exact(row['h(0)'], 3)}, h(1) = {format_exact(row['h(1)'], 3)}"
-    ax.text(
-        0.03,
-        0.95,
-        f"max err {row['recovery_max_error']:.0e}\n{ends}",
-        transform=ax.transAxes,
-        fontsize=6,
-        va="top",
-    )
-    ax.tick_params(labelsize=6)
-    ax.set_xlabel("p", fontsize=7)
+        ax.legend(loc="lower right", fontsize=14)
+    ax.set_title(_panel_title(row), fontsize=15)
+    ends = f"$h(0)$ = {format_exact(row['h(0)'], 3)}, $h(1)$ = {format_exact(row['h(1)'], 3)}"
+    ax.text(0.03, 0.95, ends, transform=ax.transAxes, fontsize=14, va="top")
+    ax.tick_params(labelsize=14)
+    ax.set_xlabel("$p$", fontsize=15, labelpad=0)
+    ax.set_ylabel("$h(p)$", fontsize=15, labelpad=0)
 
 
 def figure(result: CheckResult, gallery: Gallery) -> None:
     rows = result.details.get("panel", [])
     cols = 4
-    nrows = math.ceil(len(rows) / cols)
-    size = (3.6 * cols, 2.8 * nrows)
-    with gallery.new("u_converse_recovered_h", size=size, nrows=nrows, ncols=cols) as (fig, axes):
+    nrows = max(1, math.ceil((len(rows) + 1) / cols))
+    worst = max((float(r["recovery_max_error"]) for r in rows), default=0.0)
+    note = (
+        f"Black boxes: {len(rows)} axiom-satisfying evaluations V (h-win rates built from the "
+        "h in each title); probe: V(model = point mass on response 0; data = point mass on "
+        "response 1; P[0, 1] = p) on a grid of p in (0, 1); recovered h = the probe's value, "
+        f"true h = the h the box was built from (largest gap {worst:.1g})."
+    )
+    with gallery.new("u_converse_recovered_h", nrows=nrows, ncols=cols, instance=note) as (
+        fig,
+        axes,
+    ):
         for ax in axes.ravel()[len(rows) :]:
             ax.axis("off")
         for k, (ax, row) in enumerate(zip(axes.ravel(), rows, strict=False)):
             _draw_recovery(ax, row, legend=k == 0)
         fig.suptitle(
-            "U-converse: h recovered from pair probes V(delta_0 vs data delta_1; P[0,1]=p)",
-            fontsize=9,
-            y=0.995,
+            "U-converse: the $h$ recovered from pair probes equals the $h$ each evaluation "
+            "was built from"
         )
 
 
@@ -327,7 +381,7 @@ CLAIM = Claim(
     "an evaluation satisfying both axioms is an h-win rate: probe it with point masses, "
     "recover h, confirm equality on fresh instances",
     "holds",
-    check,
+    chunked(chunk, finish, size=CHUNK),
     figure,
     default_instances=2000,
     controls=(

@@ -298,7 +298,7 @@ def test_u_converse_does_not_excuse_a_panel_member_failing_the_premise(monkeypat
     monkeypatch.setattr(u_converse, "check_axioms", lambda *a, **k: always)
     stats = Stats()
     entry = (WIN_RATE, H_REGISTRY["identity"], True)
-    _test_black_box(entry, np.random.default_rng(0), 2, stats)
+    _test_black_box(0, entry, np.random.default_rng(0), 2, stats)
     assert stats.witness
 
 
@@ -322,10 +322,12 @@ def test_u_catalog_minimality_and_refutation_controls_can_fail(monkeypatch):
 def test_u_catalog_catches_a_search_that_keeps_its_first_candidate(monkeypatch):
     """A search returning its first violation instead of the smallest: the claim does not agree."""
     monkeypatch.setattr(_search, "_smaller", lambda a, b: a if a is not None else b)
-    search = u_catalog.catalog_search
-    monkeypatch.setattr(u_catalog, "catalog_search", lambda: search(u_catalog.CATALOG_SEED, 48))
+    search = u_catalog.search_one
+    monkeypatch.setattr(
+        u_catalog, "search_one", lambda name: search(name, u_catalog.CATALOG_SEED, 48)
+    )
     try:
-        result = u_catalog.check(CheckContext(13, 0, np.random.default_rng(0)))
+        result = u_catalog.CLAIM.check(CheckContext(13, 0, np.random.default_rng(0)))
     finally:
         search.cache_clear()
     assert not result.found  # "disagrees": some member's reported witness is not minimal
