@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -199,3 +200,22 @@ def test_the_json_records_engine_and_workers(tmp_path):
     subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
     report = json.loads(out.read_text())
     assert (report["engine"], report["workers"]) == ("processes", 2)
+
+
+def test_ctrl_c_stops_the_workers_and_writes_the_partial_report(tmp_path):
+    """A real SIGINT to a two-worker run: one line, exit status 130, the partial JSON, no
+    traceback, and the run stops within seconds (the workers do not finish the claim)."""
+    out = tmp_path / "r.json"
+    cmd = [sys.executable, "-m", "proofs_checks", "--only", "WR-basic", "--instances", "10000000"]
+    cmd += ["--no-figures", "--workers", "2", "--json", str(out)]
+    run = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    time.sleep(6)
+    run.send_signal(signal.SIGINT)
+    stdout, stderr = run.communicate(timeout=30)
+    assert run.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert "interrupted after 0 of 1 claims" in stderr
+    assert json.loads(out.read_text())["complete"] is False

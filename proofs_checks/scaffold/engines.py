@@ -46,6 +46,7 @@ __all__ = [
     "WorkerDiedError",
     "SchedulerUnreachableError",
     "MissingExtraError",
+    "MissingPackageError",
     "execute",
     "engine_for",
     "usable_cores",
@@ -72,6 +73,10 @@ class SchedulerUnreachableError(EngineError):
 
 class MissingExtraError(EngineError):
     """An optional extra the run needs is not installed."""
+
+
+class MissingPackageError(EngineError):
+    """A worker cannot import this project (it is not installed there)."""
 
 
 @dataclass(frozen=True)
@@ -313,10 +318,10 @@ class ProcessEngine:
         """Submit ``tasks`` to a pool; the tasks left unfinished when the pool broke."""
         self._pool = self._pool or self._new_pool()
         futures: dict[Future[Outcome], Task] = {}
-        for task in tasks:
-            attempts[task] += 1
-            futures[self._pool.submit(execute, task)] = task
         try:
+            for task in tasks:
+                attempts[task] += 1
+                futures[self._pool.submit(execute, task)] = task
             waiting = set(futures)
             while waiting:
                 finished, waiting = wait(waiting, return_when=FIRST_COMPLETED)
@@ -394,9 +399,10 @@ class DaskEngine:
         import distributed
 
         remote = [t for t in tasks if t.claim_id not in local]
-        futures = [self.client.submit(execute, t, pure=False, retries=1) for t in remote]
-        index = {f.key: t for f, t in zip(futures, remote, strict=True)}
+        futures: list[Any] = []
         try:
+            futures += [self.client.submit(execute, t, pure=False, retries=1) for t in remote]
+            index = {f.key: t for f, t in zip(futures, remote, strict=True)}
             for future in distributed.as_completed(futures):
                 try:
                     on_done(future.result())
@@ -405,6 +411,11 @@ class DaskEngine:
                     raise WorkerDiedError(
                         f"a Dask worker died twice while running {t.claim_id} "
                         f"({t.kind} {t.index}): {exc}"
+                    ) from exc
+                except ImportError as exc:
+                    raise MissingPackageError(
+                        f"a Dask worker cannot import this project ({exc}): install it on every "
+                        "worker machine, from the same checkout: pip install -e '.[distributed]'"
                     ) from exc
         except BaseException:
             self.client.cancel(futures)
