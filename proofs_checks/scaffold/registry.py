@@ -45,6 +45,16 @@ CLAIM_ORDER = (
     "zoo-no-correspondence",
     "zoo-no-consistency",
     "GPO-links",
+    "ties-convention",
+    "PL-marginals-are-BT",
+    "unpaired-win-rate-is-desirability",
+    "KTO-no-consistency",
+    "online-DPO-is-RLHF-under-BT",
+    "online-DPO-not-WRO",
+    "Nash-MD-shifted",
+    "SPPO-average-is-maximal-lottery",
+    "GRPO-forward-KL",
+    "in-group-judge-is-NLHF",
 )
 
 
