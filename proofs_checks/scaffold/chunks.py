@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import reduce
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -83,7 +83,7 @@ def _spawned(rng: np.random.Generator, key: tuple[int, ...]) -> np.random.Genera
     """A generator spawned from ``rng``'s seed sequence with the spawn key ``key`` appended:
     the same stream wherever and whenever it is made (unlike ``SeedSequence.spawn``, which
     counts the children already spawned)."""
-    seq = rng.bit_generator.seed_seq  # type: ignore[attr-defined]
+    seq: Any = rng.bit_generator.seed_seq  # a SeedSequence (typed as its interface)
     child = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, *key))
     return np.random.default_rng(child)
 

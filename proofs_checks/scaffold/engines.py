@@ -82,12 +82,13 @@ class MissingPackageError(EngineError):
 @dataclass(frozen=True)
 class Task:
     """One unit of work: a chunk of a claim's instances (``index``, ``start``, ``count``), its
-    whole check, its controls or its proof.  ``module`` and ``claim_id`` name the claim;
-    ``instances`` is the claim's total and ``seed`` the run's seed."""
+    whole check, its controls or its proof.  ``module`` and ``claim_id`` name the claim, ``slot``
+    is its position in the run; ``instances`` is the claim's total and ``seed`` the run's seed."""
 
     kind: TaskKind
     module: str
     claim_id: str
+    slot: int
     seed: int
     instances: int
     index: int = 0
@@ -224,9 +225,9 @@ class Engine(Protocol):
     workers: int
 
     def run(
-        self, tasks: list[Task], local: dict[str, Claim], on_done: OnDone, on_progress: OnProgress
+        self, tasks: list[Task], local: dict[int, Claim], on_done: OnDone, on_progress: OnProgress
     ) -> None:
-        """Run ``tasks``; those of the claims in ``local`` (by id) run in this process, and
+        """Run ``tasks``; those of the claims in ``local`` (by slot) run in this process, and
         report their advancement within a task to ``on_progress(task, done)``."""
         ...
 
@@ -245,10 +246,10 @@ class SerialEngine:
     workers = 1
 
     def run(
-        self, tasks: list[Task], local: dict[str, Claim], on_done: OnDone, on_progress: OnProgress
+        self, tasks: list[Task], local: dict[int, Claim], on_done: OnDone, on_progress: OnProgress
     ) -> None:
         for task in tasks:
-            claim = local.get(task.claim_id) or find_claim(task.module, task.claim_id)
+            claim = local.get(task.slot) or find_claim(task.module, task.claim_id)
             if claim is None:
                 on_done(execute(task))  # the outcome says the claim was not found
             else:
@@ -256,6 +257,16 @@ class SerialEngine:
 
     def close(self) -> None:
         pass
+
+
+#: Submission order on parallel engines: whole checks and proofs (one long task each) first,
+#: then the chunks, then the controls, so that short tasks fill the workers at the end of a
+#: run.  Only the scheduling depends on it, never the report.
+_FIRST = {"check": 0, "proof": 0, "chunk": 1, "controls": 2}
+
+
+def _schedule(task: Task) -> int:
+    return _FIRST[task.kind]
 
 
 def usable_cores() -> int:
@@ -292,9 +303,9 @@ class ProcessEngine:
         return ProcessPoolExecutor(self.workers, context, initializer=_ignore_interrupts)
 
     def run(
-        self, tasks: list[Task], local: dict[str, Claim], on_done: OnDone, on_progress: OnProgress
+        self, tasks: list[Task], local: dict[int, Claim], on_done: OnDone, on_progress: OnProgress
     ) -> None:
-        remote = [t for t in tasks if t.claim_id not in local]
+        remote = sorted((t for t in tasks if t.slot not in local), key=_schedule)
         attempts = dict.fromkeys(remote, 0)
         pending = list(remote)
         while pending:
@@ -309,8 +320,8 @@ class ProcessEngine:
                     "the run stops rather than report a partial verdict"
                 )
         for task in tasks:
-            if task.claim_id in local:
-                on_done(run_locally(task, local[task.claim_id], on_progress))
+            if task.slot in local:
+                on_done(run_locally(task, local[task.slot], on_progress))
 
     def _round(
         self, tasks: list[Task], attempts: dict[Task, int], on_done: Callable[[Outcome], None]
@@ -394,11 +405,11 @@ class DaskEngine:
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
 
     def run(
-        self, tasks: list[Task], local: dict[str, Claim], on_done: OnDone, on_progress: OnProgress
+        self, tasks: list[Task], local: dict[int, Claim], on_done: OnDone, on_progress: OnProgress
     ) -> None:
         import distributed
 
-        remote = [t for t in tasks if t.claim_id not in local]
+        remote = sorted((t for t in tasks if t.slot not in local), key=_schedule)
         futures: list[Any] = []
         try:
             futures += [self.client.submit(execute, t, pure=False, retries=1) for t in remote]
@@ -421,8 +432,8 @@ class DaskEngine:
             self.client.cancel(futures)
             raise
         for task in tasks:
-            if task.claim_id in local:
-                on_done(run_locally(task, local[task.claim_id], on_progress))
+            if task.slot in local:
+                on_done(run_locally(task, local[task.slot], on_progress))
 
     def close(self) -> None:
         client = getattr(self, "client", None)

@@ -102,10 +102,13 @@ def _size(claim: Claim, instances: int | None, quick: bool) -> int:
     return claim.quick_instances if quick else claim.default_instances
 
 
-def _tasks(claim: Claim, n: int, seed: int, *, prove: bool, sample: bool) -> list[Task]:
-    """The tasks of one claim: its chunks (or its whole check), its controls, its proof."""
+def _tasks(
+    claim: Claim, slot: int, n: int, seed: int, *, prove: bool, sample: bool
+) -> list[Task]:
+    """The tasks of the claim in position ``slot`` of the run: its chunks (or its whole check),
+    its controls, its proof."""
     module = claim_module(claim)
-    task = partial(Task, module=module, claim_id=claim.id, seed=seed, instances=n)
+    task = partial(Task, module=module, claim_id=claim.id, slot=slot, seed=seed, instances=n)
     tasks = []
     if sample:
         if isinstance(claim.check, Chunked):
@@ -248,64 +251,52 @@ def run_claims(
     midway keeps them; the list returned is in the order of ``claims``."""
     engine = engine or SerialEngine()
     runs: list[ClaimRun] = [] if done is None else done
-    parts = {
-        c.id: _Assembly(c, n, seed, _tasks(c, n, seed, prove=prove, sample=sample))
-        for c in claims
+    parts = [
+        _Assembly(c, n, seed, _tasks(c, slot, n, seed, prove=prove, sample=sample))
+        for slot, c in enumerate(claims)
         for n in [_size(c, instances, quick)]
-    }
-    order = [c.id for c in claims]
-    finished: dict[str, ClaimRun] = {}
-    totals = {c.id: parts[c.id].n for c in claims}
+    ]
+    finished: dict[int, ClaimRun] = {}
+    totals = {slot: (p.claim.id, p.n) for slot, p in enumerate(parts)}
     progress = Progress(totals, stream or sys.stderr, out or sys.stdout)
 
     def on_done(outcome: Outcome) -> None:
-        part = parts[outcome.task.claim_id]
+        slot = outcome.task.slot
+        part = parts[slot]
         part.outcomes[outcome.task] = outcome
         if outcome.task.kind in ("chunk", "check"):
-            progress.advance(part.claim.id, outcome.task.count, outcome.seconds)
+            progress.advance(slot, outcome.task.count, outcome.seconds)
         if part.complete:
             run = part.run(sample)
             _figures(run, figures_dir)
-            finished[part.claim.id] = run
+            finished[slot] = run
             runs.append(run)
-            progress.finished(part.claim.id)
-            _print_ready(order, finished, progress, printed)
+            progress.finished(slot)
+            _print_ready(len(parts), finished, progress)
 
     def on_progress(task: Task, count: int) -> None:
         if task.kind in ("chunk", "check"):
-            progress.partial(task.claim_id, count)
+            progress.partial(task.slot, count)
 
-    printed: list[str] = []
-    local = {c.id: c for c in claims if not runs_anywhere(c)}
+    local = {slot: c for slot, c in enumerate(claims) if not runs_anywhere(c)}
     try:
-        tasks = sorted((t for p in parts.values() for t in p.tasks), key=_schedule)
-        engine.run(tasks, local, on_done, on_progress)
+        engine.run([t for p in parts for t in p.tasks], local, on_done, on_progress)
     finally:
         progress.close()
-    runs.sort(key=lambda r: order.index(r.claim.id))
+    order = {id(run): slot for slot, run in finished.items()}
+    runs.sort(key=lambda r: order.get(id(r), len(parts)))
     return runs
 
 
-#: Submission order: whole checks and proofs (one long task each) first, then the chunks, then
-#: the controls, so that the short tasks fill the workers at the end of a run.  Only the
-#: scheduling depends on it, never the report.
-_FIRST = {"check": 0, "proof": 0, "chunk": 1, "controls": 2}
-
-
-def _schedule(task: Task) -> int:
-    return _FIRST[task.kind]
-
-
-def _print_ready(
-    order: list[str], finished: dict[str, ClaimRun], progress: Progress, printed: list[str]
-) -> None:
-    """Print the rows of the finished claims whose predecessors are all printed."""
-    while len(printed) < len(order) and order[len(printed)] in finished:
-        run = finished[order[len(printed)]]
+def _print_ready(count: int, finished: dict[int, ClaimRun], progress: Progress) -> None:
+    """Print the rows of the finished claims whose predecessors are all printed (the printed
+    ones are marked on ``progress``)."""
+    while progress.printed < count and progress.printed in finished:
+        run = finished[progress.printed]
         text = io.StringIO()
-        print_report([run], out=text, header=not printed)
+        print_report([run], out=text, header=progress.printed == 0)
         progress.write(text.getvalue())
-        printed.append(run.claim.id)
+        progress.printed += 1
 
 
 def _figures(run: ClaimRun, figures_dir: Path | None) -> None:
