@@ -27,6 +27,8 @@ namespace                  holds
 ``theory.methods``         one module per training method: ``rlhf``, ``nlhf``, ``dpo``, ``sft``,
                            ``best_of_n``
 ``theory.zoo``             the method zoo: pairwise losses as data, classified
+``theory.feedback``        ties, rankings and unpaired feedback, with their implied P
+``theory.online``          online, iterative and self-play methods as dynamics: fixed points
 ``theory.search``          counterexample search (loss versus win rate)
 ``theory.dynamics``        iterated SFT; ``theory.checkpoints``: checkpoint selection
 ``theory.training``        trainable policies and simulated training
@@ -61,11 +63,13 @@ from . import (
     errors,
     evaluations,
     experiments,
+    feedback,
     hfuncs,
     kernels,
     lottery,
     methods,
     numbers,
+    online,
     plot,
     preferences,
     search,

@@ -26,6 +26,8 @@ __all__ = [
     "NotAMarginLossError",
     "NonFiniteLossError",
     "NaNLossError",
+    "NoFixedPointError",
+    "NotConvergedError",
 ]
 
 
@@ -116,3 +118,32 @@ class NonFiniteLossError(NonFiniteInputError):
 
 class NaNLossError(NotANumberError):
     """A user's loss returns NaN at some real margin ``z``."""
+
+
+class NoFixedPointError(TheoryError):
+    """A training dynamic has no fixed point on this input (for instance population GRPO when
+    the reward is constant on the support of ``pi_ref``, so the group-normalized advantage is
+    ``0 / 0``).  Raised instead of returning a model that is not a fixed point; the message says
+    which condition fails (:mod:`theory.online`)."""
+
+
+class NotConvergedError(TheoryError):
+    """A fixed-point solver stopped (iteration cap, or no further progress) before its residual
+    met the tolerance.
+    ``result`` holds the last :class:`~theory.online.core.FixedPoint` (``converged=False``) so a
+    caller can inspect how far it got (:mod:`theory.online`)."""
+
+    def __init__(self, message: str, *, result: object = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class NotAThreeOutcomeModelError(TheoryError):
+    """Tie data whose three outcomes of a pair (``i`` wins, ``j`` wins, tie) do not form a
+    probability distribution (``win[i, j] + win[j, i] + tie[i, j] != 1``) or whose tie
+    probabilities are not symmetric (``tie[i, j] != tie[j, i]``)."""
+
+
+class NotARankingError(TheoryError):
+    """A ranking that is not a list of distinct responses in ``0..K-1`` (a repeated or
+    out-of-range response, lists of different lengths)."""

@@ -7,7 +7,9 @@ into the committed gallery ``figures/``) refreshes the page too: the figure step
 ``zoo-no-consistency`` calls :func:`refresh`; no other run writes into ``docs/``.
 Every cell of the table, every witness and every default on the page is computed here from
 :func:`theory.zoo.classify.classify` (seed :data:`SEED`, :data:`INSTANCES` instances per loss,
-K = 2..:data:`MAX_K`) and the registry, so the page cannot drift from the code.
+K = 2..:data:`MAX_K`) and the registry, so the page cannot drift from the code.  The table of
+the online, iterative and self-play methods is computed from :mod:`theory.online` by
+:mod:`proofs_checks.common.online_table`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from theory.zoo import ZOO
 from theory.zoo.classify import LIMIT_BETA, PARTIAL, SHORTFALL_TOL, Classification, classify
 from theory.zoo.witness import Witness
 
+from .online_table import online_section
 from .pages import write_or_check
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "zoo.md"
@@ -225,9 +228,9 @@ def render(runs: list[Classification] | None = None) -> str:
     for lo in ZOO.values():
         out.append(f"* **`{lo.name}`**: {' '.join(lo.doc.split())}")
     out.append(
-        "\nNot covered yet: AOT (`aot`, `aot_unpaired`), ties, listwise and unpaired feedback, "
-        "online and self-play methods (docs/zoo.md part 2).\n"
+        "\nNot covered yet: AOT (`aot`, `aot_unpaired`), ties, listwise and unpaired feedback.\n"
     )
+    out.extend(online_section())
     return "\n".join(out)
 
 

@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         return _show_proof(parser, args.show_proof)
     if args.list:
         for c in all_claims():
-            print(f"{c.id:<24} {c.expected:<15} {c.statement}")
+            print(f"{c.id:<33} {c.expected:<15} {c.statement}")
         return EXIT_OK
     claims = _selected_claims(parser, args)
     figures_dir = None if args.prove_only else figures_dir_for(args)

@@ -315,12 +315,12 @@ def print_report(runs: list[ClaimRun], *, out: TextIO | None = None, header: boo
     observed, the counterexample (if any), missed controls and errors, indented beneath."""
     out = out or sys.stdout
     if header:
-        out.write(f"{'claim':<24} {'expected':<15} {'instances':>9} {'seed':>6}  verdict\n")
-        out.write("-" * 72 + "\n")
+        out.write(f"{'claim':<33} {'expected':<15} {'instances':>9} {'seed':>6}  verdict\n")
+        out.write("-" * 81 + "\n")
     for run in runs:
         c, r = run.claim, run.result
         out.write(
-            f"{c.id:<24} {c.expected:<15} {run.instances:>9} {run.seed:>6}  "
+            f"{c.id:<33} {c.expected:<15} {run.instances:>9} {run.seed:>6}  "
             f"{run.verdict.upper()}  ({run.seconds:.1f} s)\n"
         )
         out.write(f"    statement: {c.statement}\n")

@@ -6,11 +6,16 @@ rational losses), minimizers with certificates (:func:`minimize`), closed forms
 (:mod:`theory.zoo.closed_forms`), correspondence witnesses certified by interval arithmetic
 (:mod:`theory.zoo.witness`) and the classification of a loss (:func:`classify`).
 
+Methods on data beyond one labelled pair (docs/zoo_data.md): tie-aware DPO
+(:mod:`theory.zoo.tie_dpo`), listwise DPO (:mod:`theory.zoo.listwise`), KTO
+(:mod:`theory.zoo.kto`), and their classification (:func:`classify_beyond_pairs`).
+
 >>> from theory.zoo import ZOO, classify
 >>> classify("ipo", instances=40, max_K=3).optimum.k2_wro
 True
 """
 
+from .beyond_pairs import BEYOND_PAIRS, BeyondPairsReport, classify_beyond_pairs
 from .classify import (
     Classification,
     Consistency,
@@ -36,6 +41,8 @@ from .closed_forms import (
     tilt,
 )
 from .instances import InstanceBatch, random_instances
+from .kto import KTOMinimizer, kto_limit, kto_loss, kto_minimizer
+from .listwise import ListwiseMinimizer, listwise_dpo_loss, listwise_dpo_minimizer
 from .loss import (
     NaNLossError,
     NonFiniteLossError,
@@ -46,6 +53,7 @@ from .loss import (
 from .population import PairBatch, batch_from_data, loss_and_gradient, population_loss
 from .registry import ZOO, zoo_loss
 from .solve import BatchSolution, ZooMinimizer, hinge_face_vertices, minimize, minimize_batch
+from .tie_dpo import TieDPOMinimizer, tie_dpo_loss, tie_dpo_minimizer
 from .witness import Witness, WitnessSearch, certify, search_witnesses
 
 __all__ = [
@@ -98,4 +106,18 @@ __all__ = [
     "member_range",
     "k2_link_profile",
     "optimum_equivalence",
+    # data beyond one labelled pair
+    "TieDPOMinimizer",
+    "tie_dpo_loss",
+    "tie_dpo_minimizer",
+    "ListwiseMinimizer",
+    "listwise_dpo_loss",
+    "listwise_dpo_minimizer",
+    "KTOMinimizer",
+    "kto_loss",
+    "kto_limit",
+    "kto_minimizer",
+    "BEYOND_PAIRS",
+    "BeyondPairsReport",
+    "classify_beyond_pairs",
 ]
