@@ -607,11 +607,11 @@ def test_bootstrap_mean_is_reproducible_and_covers_the_mean():
 
 
 def test_negative_control_does_not_hold_and_the_check_decides():
-    from proofs_checks.opt_success import CLAIM, check
+    from proofs_checks.opt_success import CLAIM
     from proofs_checks.scaffold import CheckContext
 
     assert CLAIM.controls[0].run(np.random.default_rng(28))  # noise s+ is never "holds"
-    result = check(CheckContext(instances=3, seed=0, rng=np.random.default_rng(0)))
+    result = CLAIM.check(CheckContext(instances=3, seed=0, rng=np.random.default_rng(0)))
     d = result.details
     assert d["negative_control"]["decision"] != "holds"
     assert d["negative_control"]["estimate"] < d["primary"]["estimate"]

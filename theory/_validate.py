@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ShapeMismatchError
-from .numbers import as_array, common_kind
+from .numbers import as_array, common_kind, is_exact
 from .preferences import validate_preference_stack
 from .simplex import validate_distribution, validate_model
 
@@ -42,7 +42,9 @@ def prepare_models(
         if m2.shape[0] != M:
             raise ShapeMismatchError(f"{name} has {m2.shape[0]} prompts but P has {M}")
         arrays.append(m2)
-    if rho is None:
+    if rho is None and not is_exact(P3):
+        rho_arr = np.full(M, 1.0 / M)  # equals to_float of the exact weights (both round 1/M)
+    elif rho is None:
         rho_arr = as_array([Fraction(1, M)] * M)
     else:
         if single:

@@ -19,12 +19,26 @@ Validation treats such entries by what sympy can settle: :func:`truth_mask` coun
 sign test as passed, and :func:`differs` compares a symbolic sum with its target by
 ``sympy.expand``.  Both are reached only after the cheap numeric test failed (numpy raised on an
 undecided relation, or a sum compared unequal), so Fraction and float paths do not pay for them.
+
+**The fast exact path.**  Numpy arithmetic on Fraction object arrays costs microseconds per entry
+(a gcd in pure Python per operation).  The hot exact computations (reading and validating exact
+arrays, win rates, mixtures, response win rates) therefore run on integers over a common
+denominator (``theory._exact``) and convert to Fractions at the boundary: same values, same
+errors, several times faster.  Anything that is not all-Fraction (sympy symbols, floats) takes the
+reference path, numpy on Fraction object arrays.  :func:`reference_exact` switches the fast path
+off in a ``with`` block (the tests compare the two paths; ``benchmarks/bench_exact.py`` times
+them), the environment variable ``THEORY_REFERENCE_EXACT=1`` for a whole process;
+:func:`fast_exact_enabled` says which path is on.
 """
 
 from __future__ import annotations
 
 import math
 import numbers as _stdlib_numbers
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from fractions import Fraction
 from typing import Any
 
@@ -51,10 +65,55 @@ __all__ = [
     "is_symbolic",
     "truth_mask",
     "differs",
+    "fast_exact_enabled",
+    "reference_exact",
 ]
 
 #: A scalar result: exact (:class:`~fractions.Fraction`) or ``float``.
 Number = Fraction | float
+
+
+#: Whether the fast exact path is on; the environment variable ``THEORY_REFERENCE_EXACT=1``
+#: turns it off for a whole process (and the worker processes it starts), to compare runs.
+_FAST_EXACT: ContextVar[bool] = ContextVar(
+    "theory_fast_exact", default=os.environ.get("THEORY_REFERENCE_EXACT", "") in ("", "0")
+)
+
+
+def fast_exact_enabled() -> bool:
+    """True when exact computations take the fast integer path (the default; module docstring).
+
+    >>> fast_exact_enabled() == (os.environ.get("THEORY_REFERENCE_EXACT", "") in ("", "0"))
+    True
+    """
+    return _FAST_EXACT.get()
+
+
+@contextmanager
+def reference_exact(enabled: bool = True) -> Iterator[None]:
+    """Inside the block, exact computations take the reference path (numpy on Fraction object
+    arrays) instead of the fast integer path; ``enabled=False`` makes the block a no-op.  Results
+    are the same either way: the block exists to compare and time the two paths.
+
+    >>> from theory import win_rate
+    >>> P = [[Fraction(1, 2), Fraction(2, 3)], [Fraction(1, 3), Fraction(1, 2)]]
+    >>> with reference_exact():
+    ...     slow = win_rate(P, [1, 0], [Fraction(1, 2), Fraction(1, 2)])
+    ...     fast_exact_enabled()
+    False
+    >>> slow == win_rate(P, [1, 0], [Fraction(1, 2), Fraction(1, 2)])
+    True
+    """
+    token = _FAST_EXACT.set(not enabled and _FAST_EXACT.get())
+    try:
+        yield
+    finally:
+        _FAST_EXACT.reset(token)
+
+
+def _all_fractions(a: np.ndarray) -> bool:
+    """True when every entry of the object array ``a`` is exactly a Fraction."""
+    return all(type(v) is Fraction for v in a.ravel().tolist())
 
 
 def _entry_to_fraction(v: Any) -> Any:
@@ -119,6 +178,10 @@ def as_array(x: Any, *, name: str = "array", exact: bool | None = None) -> np.nd
     """
     if isinstance(x, np.ndarray) and x.dtype.kind == "f":
         arr = np.array(x, dtype=np.float64)
+    elif (
+        isinstance(x, np.ndarray) and x.dtype == object and _FAST_EXACT.get() and _all_fractions(x)
+    ):
+        arr = x.copy()  # already an exact array: nothing to read
     elif isinstance(x, np.ndarray) and x.dtype.kind in "iub":
         arr = _fraction_array(x)
     else:
@@ -135,7 +198,7 @@ def as_array(x: Any, *, name: str = "array", exact: bool | None = None) -> np.nd
                 arr = arr.reshape(raw.shape)
             else:
                 arr = np.array(flat, dtype=object).reshape(raw.shape)
-    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise NonFiniteInputError(f"{name}{list(bad)} is {arr[bad]}, expected a finite number")
     if exact is True and arr.dtype.kind == "f":
@@ -194,6 +257,13 @@ def to_float(a: Any) -> np.ndarray:
     """
     a = np.asarray(a)
     if a.dtype == object:
+        from ._exact import read  # (a cycle at import time otherwise)
+
+        r = read(a)  # all Fractions, a = N / D: usually already read (and cached)
+        if r is not None and max(r.big, r.D) < 2**53:
+            # N and D are exact in float64, so each quotient is the correctly rounded value,
+            # float(Fraction) itself
+            return np.asarray(r.N, dtype=np.float64) / float(r.D)
         flat = [_float_of(v, "array") for v in a.ravel()]
         return np.array(flat, dtype=np.float64).reshape(a.shape)
     if a.dtype.kind not in "fiub":

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
+from ._exact import preference_ok, scaled
 from .errors import (
     InvalidParameterError,
     NotAPreferenceMatrixError,
@@ -58,7 +59,11 @@ FAMILIES = ("bradley_terry", "total_order", "cyclic", "general")
 def _check_matrix(a: np.ndarray, name: str) -> None:
     """Raise unless the square 2-D array ``a`` is a preference matrix.
 
-    A symbolic entry (:mod:`theory.numbers`) fails only where sympy settles the failure."""
+    A symbolic entry (:mod:`theory.numbers`) fails only where sympy settles the failure.  An
+    all-Fraction matrix is first tested on integers (:func:`theory._exact.preference_ok`); only a
+    failing or non-Fraction matrix reaches the tests below, which name the entry."""
+    if preference_ok(a):
+        return
     try:
         bad = np.argwhere((a < 0) | (a > 1))
     except TypeError:  # a sympy relation numpy cannot turn into a bool: symbolic entries
@@ -106,12 +111,11 @@ def validate_preference_stack(P: Any, *, name: str = "P") -> np.ndarray:
         raise ShapeMismatchError(f"{name} has shape {a.shape}, expected (K, K) or (M, K, K)")
     if a.shape[0] == 0:
         raise ShapeMismatchError(f"{name} has shape {a.shape}: no prompts, expected M >= 1")
-    if not is_exact(a) and a.shape[0] > 1:
+    if not is_exact(a):
         # vectorised fast path for float stacks; on failure the loop below names the entry
-        ok = np.all((a >= 0) & (a <= 1)) and np.all(
-            np.abs(a + np.swapaxes(a, 1, 2) - 1.0) <= PREF_TOL
-        )
-        if ok:
+        dev = a + np.swapaxes(a, 1, 2)
+        dev -= 1.0
+        if a.min() >= 0 and a.max() <= 1 and np.abs(dev, out=dev).max() <= PREF_TOL:
             return a
     for x in range(a.shape[0]):
         _check_matrix(a[x], f"{name}[{x}]" if a.shape[0] > 1 else name)
@@ -164,13 +168,20 @@ def bradley_terry_from_strengths(s: Any) -> np.ndarray:
         raise InvalidParameterError(f"s[{i}] = {format_number(s_arr[i])}, expected > 0")
     if not is_exact(s_arr):  # in logs: s_i + s_j cannot overflow, s_i / s_j cannot underflow
         return bradley_terry_matrix(np.log(s_arr))
+    fast = scaled(s_arr)  # s = N / D: s_i / (s_i + s_j) = N_i / (N_i + N_j), on integers
+    if fast is not None:
+        n = fast[0].tolist()
+        P = np.empty((len(n), len(n)), dtype=object)
+        P.ravel()[:] = [Fraction(a, a + b) for a in n for b in n]
+        return P
     return s_arr[:, None] / (s_arr[:, None] + s_arr[None, :])
 
 
 def _zero_half_matrix(K: int, exact: bool) -> np.ndarray:
     if exact:
-        P = np.full((K, K), Fraction(0), dtype=object)
-        np.fill_diagonal(P, Fraction(1, 2))
+        zero, half = Fraction(0), Fraction(1, 2)
+        P = np.empty((K, K), dtype=object)
+        P.ravel()[:] = [half if i == j else zero for i in range(K) for j in range(K)]
         return P
     P = np.zeros((K, K))
     np.fill_diagonal(P, 0.5)
@@ -225,6 +236,7 @@ def cyclic(K: int, p: Any = 1, *, exact: bool = True) -> np.ndarray:
         exact, p_val = False, float(p_val)
     P = _zero_half_matrix(K, exact)
     half = Fraction(1, 2) if exact else 0.5
+    lose = 1 - p_val
     for i in range(K):
         for d in range(1, K):
             j = (i + d) % K
@@ -233,7 +245,7 @@ def cyclic(K: int, p: Any = 1, *, exact: bool = True) -> np.ndarray:
             elif 2 * d == K:
                 P[i, j] = half
             else:
-                P[i, j] = 1 - p_val
+                P[i, j] = lose
     return P
 
 
@@ -258,10 +270,9 @@ def random_preference_matrix(
     P = _zero_half_matrix(K, exact)
     iu = np.triu_indices(K, 1)
     if exact:
-        ks = rng.integers(0, denominator + 1, size=len(iu[0]))
-        for i, j, k in zip(iu[0], iu[1], ks, strict=True):
-            P[i, j] = Fraction(int(k), denominator)
-            P[j, i] = 1 - P[i, j]
+        ks = rng.integers(0, denominator + 1, size=len(iu[0])).tolist()
+        P[iu] = [Fraction(k, denominator) for k in ks]
+        P[(iu[1], iu[0])] = [Fraction(denominator - k, denominator) for k in ks]
     else:
         u = rng.uniform(size=len(iu[0]))
         P[iu] = u

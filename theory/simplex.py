@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ._exact import mixture as exact_mixture
+from ._exact import rows_sum_to_one
 from .errors import InvalidParameterError, NotAProbabilityVectorError, ShapeMismatchError
 from .numbers import as_array, common_kind, differs, format_number, is_exact, truth_mask
 
@@ -37,9 +39,15 @@ SUM_TOL = 1e-9
 def _check_rows(a: np.ndarray, name: str, *, vector: bool = False) -> None:
     """Raise unless every row of the 2-D array ``a`` is a probability vector.
 
-    ``vector=True`` names entries as in a 1-D vector (``a`` then has a single row).
+    ``vector=True`` names entries as in a 1-D vector (``a`` then has a single row).  An
+    all-Fraction array is first tested on integers (:func:`theory._exact.rows_sum_to_one`); only a
+    failing or non-Fraction array reaches the tests below, which name the entry.
     """
+    if rows_sum_to_one(a):
+        return
     exact = is_exact(a)
+    if not exact and a.size and a.min() >= 0 and (np.abs(a.sum(axis=1) - 1.0) <= SUM_TOL).all():
+        return  # the vectorised float test; on failure the tests below name the entry
     try:
         neg = np.argwhere(a < 0)
     except TypeError:  # a sympy relation numpy cannot turn into a bool: symbolic entries
@@ -127,6 +135,9 @@ def mixture(p: Any, q: Any, t: Any) -> np.ndarray:
     >>> mixture([1, 0], [0, 1], Fraction(1, 4)).tolist()
     [Fraction(1, 4), Fraction(3, 4)]
     """
+    fast = exact_mixture(p, q, t)  # valid all-Fraction input, on integers
+    if fast is not None:
+        return fast
     p_arr = as_array(p, name="p")
     q_arr = as_array(q, name="q")
     t_arr = as_array(t, name="t")
@@ -186,8 +197,11 @@ def random_distribution(
         w = np.array(w, copy=True)
         w[rng.choice(K, size=n_zero, replace=False)] = 0
     if exact:
-        total = int(np.sum(w))
-        return np.array([Fraction(int(v), total) for v in w], dtype=object)
+        ints = w.tolist()
+        total = sum(ints)
+        out = np.empty(K, dtype=object)
+        out[:] = [Fraction(v, total) for v in ints]
+        return out
     return w / w.sum()
 
 

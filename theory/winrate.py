@@ -21,6 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from ._exact import bilinear as exact_bilinear
+from ._exact import matvec as exact_matvec
+from ._exact import win_rate as exact_win_rate
+from ._exact import win_rate_covariance as exact_covariance
 from ._validate import prepare_models
 from .data import PreferenceData, data_anchor
 from .errors import (
@@ -50,7 +54,11 @@ HLike = str | HFunction | Callable[[Any], Any]
 
 
 def _bilinear(pi: np.ndarray, A: np.ndarray, q: np.ndarray, rho: np.ndarray) -> Any:
-    """``sum_x rho_x pi_x^T A_x q_x`` for stacks; exact on object arrays."""
+    """``sum_x rho_x pi_x^T A_x q_x`` for stacks; exact on object arrays (on integers when every
+    entry is a Fraction: :func:`theory._exact.bilinear`)."""
+    fast = exact_bilinear(pi, A, q, rho)
+    if fast is not None:
+        return fast
     if is_exact(A):
         return sum((rho[x] * (pi[x] @ A[x] @ q[x]) for x in range(A.shape[0])), Fraction(0))
     return float(rho @ np.einsum("xi,xij,xj->x", pi, A, q))
@@ -67,6 +75,9 @@ def win_rate(P: Any, pi: Any, q: Any, rho: Any = None) -> Number:
     >>> win_rate(rock_paper_scissors(), [1, 0, 0], [Fraction(1, 2), Fraction(1, 2), 0])
     Fraction(3, 4)
     """
+    fast = exact_win_rate(P, pi, q, rho)  # valid all-Fraction input, on integers
+    if fast is not None:
+        return fast
     P3, (pi2, q2), rho_arr, _ = prepare_models(P, {"pi": pi, "q": q}, rho)
     return scalar(_bilinear(pi2, P3, q2, rho_arr), is_exact(P3))
 
@@ -81,8 +92,14 @@ def response_win_rates(P: Any, q: Any) -> np.ndarray:
     [Fraction(5, 6), Fraction(1, 2), Fraction(1, 6)]
     """
     P3, (q2,), _, single = prepare_models(P, {"q": q}, None)
-    W = np.stack([P3[x] @ q2[x] for x in range(P3.shape[0])])
+    W = np.stack([_matvec(P3[x], q2[x]) for x in range(P3.shape[0])])
     return W[0] if single else W
+
+
+def _matvec(A: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``A @ q``; on integers when every entry is a Fraction (:func:`theory._exact.matvec`)."""
+    fast = exact_matvec(A, q)
+    return A @ q if fast is None else fast
 
 
 def _h_terms(
@@ -147,6 +164,9 @@ def win_rate_covariance(P: Any, pi: Any, q: Any, rho: Any = None) -> Number:
     >>> win_rate_covariance(total_order(2), [1, 0], [Fraction(1, 2), Fraction(1, 2)])
     Fraction(1, 4)
     """
+    fast = exact_covariance(P, pi, q, rho)  # valid all-Fraction input, on integers
+    if fast is not None:
+        return fast
     P3, (pi2, q2), rho_arr, _ = prepare_models(P, {"pi": pi, "q": q}, rho)
     bad = np.argwhere((q2 == 0) & _positive(pi2, undecided=False))
     if len(bad):
@@ -161,7 +181,7 @@ def win_rate_covariance(P: Any, pi: Any, q: Any, rho: Any = None) -> Number:
         support = _positive(q2[x], undecided=True)
         qs = q2[x][support]
         ratio = pi2[x][support] / qs
-        W = (P3[x] @ q2[x])[support]
+        W = _matvec(P3[x], q2[x])[support]
         mean_ratio, mean_W = qs @ ratio, qs @ W
         total += rho_arr[x] * (qs @ ((ratio - mean_ratio) * (W - mean_W)))
     return scalar(total, exact)

@@ -33,6 +33,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .._exact import as_fmpq, fraction
+from .._exact import winner_distribution as exact_winner
 from ..data import PreferenceData, PreferenceDataset, check_data, check_dataset, data_anchor
 from ..errors import InvalidParameterError, ShapeMismatchError
 from ..numbers import Number, as_array, common_kind, is_exact, scalar, to_float
@@ -106,6 +108,9 @@ def sft_target(data: PreferenceData, side: SFTSide = "preferred") -> np.ndarray:
     """
     check_data(data)
     _check_side(side)
+    fast = exact_winner(data.P, data.mu0, data.mu1, transpose=side != "preferred")
+    if fast is not None:  # exact data, on integers
+        return fast
     P = data.P if side == "preferred" else np.swapaxes(data.P, 1, 2)
     W0 = np.einsum("xij,xj->xi", P, data.mu0) if not data.exact else _stack_mv(P, data.mu0)
     W1 = np.einsum("xij,xj->xi", P, data.mu1) if not data.exact else _stack_mv(P, data.mu1)
@@ -198,8 +203,22 @@ def sft_variance_term(P: Any, mu: Any) -> Number:
     W = response_win_rates(P, mu)
     mu_arr = as_array(mu, name="mu")
     W, mu_arr = common_kind(W, mu_arr)
+    W_f, mu_f = as_fmpq(W), as_fmpq(mu_arr)
+    if W_f is not None and mu_f is not None:  # the same formula on python-flint rationals
+        mean_f = mu_f @ W_f
+        return fraction(mu_f @ ((W_f - mean_f) * (W_f - mean_f)))
     mean = mu_arr @ W
     return scalar(mu_arr @ ((W - mean) * (W - mean)), is_exact(W))
+
+
+def _general_value(P: np.ndarray, mu0: np.ndarray, mu1: np.ndarray, side: str) -> Any:
+    """``E_{mu1}[W_0 W_q] + E_{mu0}[W_1 W_q]`` (``1 - W_a`` for ``W_a`` when dispreferred) for one
+    prompt, on arrays of any number type (floats, Fractions, python-flint rationals)."""
+    W0, W1 = P @ mu0, P @ mu1
+    Wq = (W0 + W1) / 2
+    if side == "dispreferred":
+        W0, W1 = 1 - W0, 1 - W1
+    return mu1 @ (W0 * Wq) + mu0 @ (W1 * Wq)
 
 
 def sft_win_rate_formula(data: PreferenceData, side: SFTSide = "preferred") -> Number:
@@ -224,13 +243,14 @@ def sft_win_rate_formula(data: PreferenceData, side: SFTSide = "preferred") -> N
     total: Any = Fraction(0) if data.exact else 0.0
     half = Fraction(1, 2) if data.exact else 0.5
     for x in range(data.M):
+        value: Any
         if data.symmetric:
             value = half + sign * 2 * sft_variance_term(data.P[x], data.mu0[x])
         else:
-            W0, W1 = data.P[x] @ data.mu0[x], data.P[x] @ data.mu1[x]
-            Wq = (W0 + W1) / 2
-            if side == "dispreferred":
-                W0, W1 = 1 - W0, 1 - W1
-            value = data.mu1[x] @ (W0 * Wq) + data.mu0[x] @ (W1 * Wq)
+            P_f, mu0_f, mu1_f = (as_fmpq(a) for a in (data.P[x], data.mu0[x], data.mu1[x]))
+            if P_f is not None and mu0_f is not None and mu1_f is not None:
+                value = fraction(_general_value(P_f, mu0_f, mu1_f, side))  # python-flint
+            else:
+                value = _general_value(data.P[x], data.mu0[x], data.mu1[x], side)
         total = total + data.rho[x] * value
     return scalar(total, data.exact)
