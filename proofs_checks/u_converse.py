@@ -225,8 +225,9 @@ def _test_black_box(
         stats.witness.offer((j + 1,), {**row, "worst_instance": conf.worst})
 
 
-#: Instances per chunk; the panel's black boxes are dealt out over the chunks.
-CHUNK = 200
+#: Instances per chunk; the panel's black boxes are dealt out over the chunks (small, so that
+#: even a smoke-sized run spreads the 11 black boxes over 11 chunks).
+CHUNK = 9
 
 
 def _panel_of(seed: int) -> list[tuple[Evaluation, HFunction, bool]]:
