@@ -9,17 +9,17 @@ regularized Nash equilibrium it is closest to.  A dynamic without a fixed point 
 :class:`~theory.errors.NoFixedPointError`; a solver that does not converge raises
 :class:`~theory.errors.NotConvergedError`.
 
-==========================  ==============================================================
-module                      method
-==========================  ==============================================================
-``theory.online.core``      shared result types (``FixedPoint``, ``Trajectory``), Newton
-``theory.online.dpo``       online DPO (judge-labelled pairs from pi), iterative DPO
-``theory.online.nash_md``   Nash-MD (geometric mixture with pi_ref, parameter alpha)
-``theory.online.rloo``      RLOO with a reward (leave-one-out baseline, KL in the reward)
-``theory.online.grpo``      GRPO (group-normalized advantage, k3 KL estimator)
-``theory.online.sppo``      SPPO / DNO (ideal multiplicative self-play step, regret bounds)
-``theory.online.reinforce`` pairwise-judge REINFORCE (fixed opponent q, in-group judge)
-==========================  ==============================================================
+============================  ==============================================================
+module                        method
+============================  ==============================================================
+``theory.online.core``        shared result types (``FixedPoint``, ``Trajectory``), Newton
+``theory.online.dpo``         online DPO (judge-labelled pairs from pi), iterative DPO
+``theory.online.nash_md``     Nash-MD (geometric mixture with pi_ref, parameter alpha)
+``theory.online.rloo``        RLOO with a reward (leave-one-out baseline, KL in the reward)
+``theory.online.grpo``        GRPO (group-normalized advantage, k3 KL estimator)
+``theory.online.sppo``        SPPO / DNO (ideal multiplicative self-play step, regret bounds)
+``theory.online.reinforce``   pairwise-judge REINFORCE (fixed opponent q, in-group judge)
+============================  ==============================================================
 """
 
 from . import core, dpo, grpo, nash_md, reinforce, rloo, sppo
