@@ -39,7 +39,10 @@ classification run of every registered loss), and refreshed by the canonical run
 `python -m proofs_checks` (with the committed figures); do not edit it by hand
 (`tests/test_zoo.py` fails when it is stale).*  Claims: `IPO-optimum-is-WRO`, `IPO-mu0-ne-mu1`,
 `cDPO-is-smoothed-DPO`, `rDPO-is-debiased-DPO`, `zoo-no-correspondence`, `zoo-no-consistency`,
-`GPO-links`.  To classify a loss of your own, see `docs/howto/classify_a_loss.md`.
+`GPO-links`.  To classify a loss of your own, see `docs/howto/classify_a_loss.md`.  Data beyond
+one labelled pair (ties, rankings, unpaired feedback) and the methods on it (tie-aware and listwise
+DPO, KTO) are on `docs/zoo_data.md`; online, iterative and self-play methods are summarised at the
+end of this page and derived on `docs/zoo_online.md`.
 
 ## Setting
 
