@@ -17,7 +17,9 @@ Instances cycle through five cases:
   exist exactly when the set reports none; along the reported direction the loss strictly falls
   and stays above the reported infimum, which it approaches;
 * **sampled**: a dataset of 10..80 comparisons: the same checks on the empirical weights, with
-  the per-comparison loss :func:`theory.methods.dpo.dpo_sampled_loss` as the second computation;
+  the per-comparison loss :func:`theory.methods.dpo.dpo_sampled_loss` as the second computation,
+  and the set's rewards equal the Bradley-Terry MLE fitted on the sample's winner-loser counts
+  (:func:`theory.bradley_terry.fit_bradley_terry_data`);
 * **components**: minimizer sets with several components and references with zeros: winner-loser
   weights made of two independent blocks (two random data distributions on disjoint sets of
   responses, plus unshown responses) or a tiny sample of 2..6 comparisons; the reference
@@ -28,6 +30,12 @@ Instances cycle through five cases:
 * **ranking**: ``mu0 = mu1 = mu`` of full support and any ``P`` (general, cyclic, BT): the fitted
   rewards satisfy ``W_mu(i) = sum_j mu_j sigmoid(r_i - r_j)`` and the minimizer's implicit reward
   ``beta d`` ranks responses exactly as ``W_mu`` does.
+
+Positive controls (:data:`CONTROLS`; a missed one makes the verdict ``invalid``): the minimizer
+set of the transposed weights, and of the weights with one response's comparisons dropped (a
+dropped component), judged with the true loss, must fail the member detector; a reversed
+implicit reward must fail the ranking detector.  Chunked
+(:func:`~proofs_checks.scaffold.chunked`, 500 instances a chunk).
 """
 
 from __future__ import annotations
@@ -41,7 +49,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 from theory import to_float, total_order
-from theory.bradley_terry import mle_exists
+from theory.bradley_terry import fit_bradley_terry_data, mle_exists
 from theory.data import PreferenceData, data_anchor, random_preference_data, sample_dataset
 from theory.errors import SupportMismatchError
 from theory.methods.dpo import (
@@ -64,10 +72,12 @@ from .scaffold import (
     CheckContext,
     CheckResult,
     Claim,
+    Control,
     Counts,
     Gallery,
     Samples,
     Tally,
+    chunked,
     counts,
     samples,
 )
@@ -174,7 +184,8 @@ def _check_range(S: DPOMinimizerSet, data: PreferenceData, members: list, n: int
     for pi in members:
         wr = float(rf @ np.einsum("xi,xij,xj->x", pi, Pf, qf))
         if not (float(R.worst) - TOL <= wr <= float(R.best) + TOL):
-            fails.append(("member win rate within [worst, best]", {"wr": wr, "range": R}))
+            bounds = {"wr": wr, "worst": R.worst, "best": R.best}
+            fails.append(("member win rate within [worst, best]", bounds))
     if n % 10 == 0:
         best, worst = _lp_range(S, Pf, qf, rf)
         if abs(best - float(R.best)) > TOL or abs(worst - float(R.worst)) > TOL:
@@ -304,6 +315,11 @@ def _case_sampled(rng: np.random.Generator, n: int, stats: Stats) -> Fails:
             fails.append(("sampled loss = loss on empirical weights", {"a": a, "b": b}))
     loss_of: LossOf = lambda pi: dpo_sampled_loss(ds, pi, ref, beta)  # noqa: E731
     _check_minimum(S, loss_of, w, ref, beta, rng, fails)
+    # the implicit reward is the Bradley-Terry MLE of the sample (RLHF's reward, fitted on the
+    # winner-loser counts of the dataset: a second path from the comparisons to the rewards)
+    bt = fit_bradley_terry_data(ds).rewards
+    if np.max(np.abs(S.rewards - bt)) > GRAD_TOL:
+        fails.append(("rewards = Bradley-Terry MLE of the sample", {"dpo": S.rewards, "bt": bt}))
     stats.free_sets += any(len(f) for f in S.free)
     return fails
 
@@ -426,9 +442,15 @@ CASES = (
 )
 
 
-def check(ctx: CheckContext) -> CheckResult:
+def chunk(ctx: CheckContext) -> Stats:
+    """The chunk's instances, each running case ``n mod 6`` of its global index ``n``."""
     stats = Stats()
     cycle_cases(ctx, CASES, stats, stats.cases, "case")
+    return stats
+
+
+def finish(stats: Stats, ctx: CheckContext) -> CheckResult:
+    """The report, after the merge."""
     worst, cases, spreads = stats.witness, stats.cases, stats.spreads.values
     observed = (
         f"{worst.count} violations; first: {worst.value['case']}: {worst.value['property']}"
@@ -451,20 +473,97 @@ def check(ctx: CheckContext) -> CheckResult:
 
 
 def figure(result: CheckResult, gallery: Gallery) -> None:
-    with gallery.new("dpo_fixed_points", size=(9, 3.8), ncols=2) as (_fig, axes):
+    paths = result.details.get("paths", [])
+    spreads = np.array(result.details.get("spreads", []), dtype=float)
+    note = (
+        f"{result.instances} random instances (the check's cases in turn).  Left: the first "
+        f"{len(paths)} instances with deterministic labels whose Bradley-Terry MLE does not exist "
+        r"(no DPO minimizer), the DPO loss $L(\pi_t)$ along the reported direction $\pi_t$.  "
+        f"Right: {len(spreads)} instances with partial support (zeros in $\\mu_0$, $\\mu_1$) whose "
+        "minimizer set has free responses."
+    )
+    with gallery.new("dpo_fixed_points", ncols=2, instance=note) as (fig, axes):
         ax = axes[0]
-        for losses, inf in result.details.get("paths", []):
-            ax.plot(PATH_T, np.array(losses) - inf, "-o", ms=2, lw=0.8, alpha=0.6)
+        gaps = [np.array(losses, dtype=float) - inf for losses, inf in paths]
+        for k, gap in enumerate(gaps):
+            label = "one instance without a minimizer" if k == 0 else None
+            ax.plot(PATH_T, gap, "-", color="tab:blue", lw=1.2, alpha=0.35, label=label)
+        if gaps:
+            ax.plot(PATH_T, np.median(gaps, axis=0), "-o", color="black", lw=3, label="median")
         ax.set_yscale("log")
-        ax.set_xlabel("t along the reported direction")
-        ax.set_ylabel("loss - infimum")
-        ax.set_title("no minimizer: the loss keeps falling")
+        ax.set_xlabel("$t$: distance along the reported direction")
+        ax.set_ylabel(r"DPO loss minus its infimum, $L(\pi_t) - \inf L$")
+        ax.set_title("no minimizer: the DPO loss keeps falling")
+        ax.legend(loc="upper right")
         ax = axes[1]
-        ax.hist(np.array(result.details.get("spreads", []), dtype=float), bins=40)
-        ax.set_xlabel("best - worst win rate over the minimizer set")
+        ax.hist(spreads, bins=30, color="tab:orange", label="instances")
+        ax.set_xlabel("best minus worst win rate over the DPO minimizer set")
         ax.set_ylabel("instances with free responses")
-        ax.set_title("partial support: minimizers differ in win rate")
+        ax.set_title("partial support: DPO minimizers differ in win rate")
+        ax.legend(loc="upper right")
+        fig.suptitle("DPO-fixed-points: the DPO minimizer set may be empty or hold bad models")
 
+
+# positive controls: a minimizer set of the wrong weights, or a reversed reward, must be caught
+# by the check's own detectors (the sets come from the library, so a library that gives the
+# same answer whatever the weights makes a control miss)
+
+
+def _control_weights(rng: np.random.Generator, K: int = 4) -> np.ndarray:
+    """``(1, K, K)`` float winner-loser weights of full support (general P, mu0 != mu1)."""
+    data = random_preference_data(rng, 1, K, family="general", symmetric=False)
+    return to_float(dpo_weights(data))
+
+
+def _set_of_other_weights_is_caught(rng: np.random.Generator, other: Callable) -> bool:
+    """The minimizer set of ``other(w)`` judged with the loss of ``w``: its members must fail
+    the member-attains-``min_loss`` / zero-gradient detector (:func:`_check_minimum`)."""
+    w = _control_weights(rng)
+    ref, beta = random_model(rng, 1, w.shape[1]), 1.0
+    S = dpo_minimizers(other(w), ref, beta)
+    fails: Fails = []
+    _check_minimum(S, lambda pi: dpo_loss_from_weights(w, pi, ref, beta), w, ref, beta, rng, fails)
+    return bool(fails)
+
+
+def _transposed(w: np.ndarray) -> np.ndarray:  # winners and losers swapped
+    return np.swapaxes(w, 1, 2)
+
+
+def _block_dropped(w: np.ndarray) -> np.ndarray:  # the comparisons of the last response dropped
+    out = w.copy()
+    out[:, -1, :] = 0.0
+    out[:, :, -1] = 0.0
+    return out
+
+
+def _reversed_reward_is_caught(rng: np.random.Generator) -> bool:
+    """The negated implicit reward of a full-support minimizer ranks responses against
+    ``W_mu``: the ranking detector of the ``ranking`` case must fire."""
+    while True:
+        data = random_preference_data(rng, 1, 3, family="general", symmetric=True)
+        W = to_float(data.P[0]) @ to_float(data.mu0[0])
+        if np.ptp(W) > 1e-3:
+            break
+    ref = random_model(rng, 1, 3)
+    S = dpo_minimizers(data, ref, 1.0)
+    d = -(np.log(to_float(S.point())[0]) - np.log(to_float(ref)[0]))
+    return any(
+        W[i] > W[j] + TOL and not d[i] > d[j] for i, j in itertools.product(range(3), range(3))
+    )
+
+
+CONTROLS = (
+    Control(
+        "the set of the transposed weights is caught",
+        lambda rng: _set_of_other_weights_is_caught(rng, _transposed),
+    ),
+    Control(
+        "the set with a response's comparisons dropped is caught",
+        lambda rng: _set_of_other_weights_is_caught(rng, _block_dropped),
+    ),
+    Control("a reversed implicit reward is caught", _reversed_reward_is_caught),
+)
 
 CLAIM = Claim(
     "DPO-fixed-points",
@@ -472,7 +571,8 @@ CLAIM = Claim(
     "contains arbitrarily bad models under partial support; no minimizer when the MLE does not "
     "exist",
     "holds",
-    check,
+    chunked(chunk, finish, size=500),
     figure,
     default_instances=5000,
+    controls=CONTROLS,
 )

@@ -20,7 +20,12 @@ Instances cycle through four parts (docs/theory.md, SFT; claim ``mitigations``):
   the argmax of the win rate (re-derived here); the check records how often and by how much the
   loss choice is worse, and the regret of choosing by a win rate estimated from judged
   comparisons (what a practitioner can measure).  The regret itself is non-negative by
-  construction, so it is reported, not tested.
+  construction, so it is reported, not tested (not part of the verdict).
+
+Positive controls (:data:`CONTROLS`; a missed one makes the verdict ``invalid``): iterated SFT
+is not best-of-``(2^t + 1)`` (the exact-equality detector), a cycle breaks the top mass's
+monotonicity (the Bradley-Terry detector) and the worst checkpoint is not the argmax (the choice
+detector).  Chunked (:func:`~proofs_checks.scaffold.chunked`, 500 instances a chunk).
 """
 
 from __future__ import annotations
@@ -45,16 +50,17 @@ from .scaffold import (
     CheckContext,
     CheckResult,
     Claim,
+    Control,
     Counts,
     Gallery,
     Min,
     Samples,
     Smallest,
     Tally,
+    chunked,
     counts,
     minimum,
     samples,
-    simplex_xy,
 )
 
 #: Slack for float monotonicity (win rates, masses, losses).
@@ -177,7 +183,8 @@ def _part_checkpoint(rng: np.random.Generator, n: int, stats: Stats) -> Fails:
     if cp.heldout_loss[choice.by_loss] > np.min(cp.heldout_loss) or wr[choice.by_win_rate] < (
         np.max(wr) - TOL
     ):
-        fails.append(("checkpoint choices = argmin loss / argmax win rate", {"choice": choice}))
+        picked = {"by_loss": choice.by_loss, "by_win_rate": choice.by_win_rate}
+        fails.append(("checkpoint choices = argmin loss / argmax win rate", picked))
     estimated = select_checkpoints(cp, win_rates=estimate_win_rates(cp, data, JUDGED, rng))
     # regret of choosing by an estimated win rate, relative to the best checkpoint
     stats.estimated_win_rate_regrets.add(choice.wr_by_win_rate - estimated.wr_by_win_rate)
@@ -185,6 +192,8 @@ def _part_checkpoint(rng: np.random.Generator, n: int, stats: Stats) -> Fails:
     stats.checkpoint_differ += choice.differ
     if choice.regret > 0:  # the largest regret (the first one on a tie) is the figure's example
         example = {"regret": choice.regret, "heldout_loss": cp.heldout_loss.tolist()}
+        example |= {"P": P.tolist(), "mu0": data.mu0[0].tolist(), "mu1": data.mu1[0].tolist()}
+        example |= {"beta": beta}
         stats.example_path.offer((-choice.regret,), example | {"win_rates": cp.win_rates.tolist()})
     return fails
 
@@ -226,60 +235,158 @@ def _observed(stats: Stats) -> str:
     )
 
 
-def check(ctx: CheckContext) -> CheckResult:
+def chunk(ctx: CheckContext) -> Stats:
+    """The chunk's instances, each running part ``n mod 4`` of its global index ``n``."""
     stats = Stats()
     cycle_cases(ctx, PARTS, stats, stats.parts, "part")
+    return stats
+
+
+def finish(stats: Stats, ctx: CheckContext) -> CheckResult:
+    """The best-of-n limits (after the merge) and the report."""
     limits = _best_of_n_limits(stats)
     limits_by_n = {str(k): v for k, v in limits.items()}
     return stats.result(ctx.instances, _observed(stats), best_of_n_limits=limits_by_n)
 
 
+#: Where the figure's iterated-SFT trajectories start (the same three starts on each P).
+STARTS = (
+    (Fraction(1, 5), Fraction(3, 10), Fraction(1, 2)),
+    (Fraction(1, 20), Fraction(3, 20), Fraction(4, 5)),
+    (Fraction(2, 5), Fraction(7, 20), Fraction(1, 4)),
+)
+
+
 def _draw_trajectories(ax: Any, title: str, P: np.ndarray) -> None:
-    ax.plot(*simplex_xy(np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0]])).T, "k-", lw=0.6)
-    starts = ([0.2, 0.3, 0.5], [0.05, 0.15, 0.8], [0.4, 0.35, 0.25])
-    for i, mu in enumerate(starts):
-        xy = simplex_xy(iterated_sft(P, np.array(mu), 60).models)
-        ax.plot(xy[:, 0], xy[:, 1], "-o", ms=2, lw=0.8, color=f"C{i}")
-    for i, (cx, cy) in enumerate(simplex_xy(np.eye(3))):
-        ax.text(cx, cy, f" {i}", fontsize=9)
-    ax.set_title(f"iterated SFT: {title}", fontsize=9)
-    ax.set_aspect("equal")
-    ax.axis("off")
+    """Iterated SFT on the simplex from each of :data:`STARTS`: a hollow circle at the start
+    labelled with the start's number, arrows on the first and last steps
+    (theory.plot.simplex_path)."""
+    from theory.plot import simplex_axes, simplex_path, simplex_xy
+
+    from .scaffold.figures import exempt
+
+    simplex_axes(ax, title=title)
+    exempt(ax, "simplex")
+    for i, mu in enumerate(STARTS):
+        models = iterated_sft(P, np.array([float(v) for v in mu]), 60).models
+        simplex_path(models, ax, color=f"C{i}")
+        simplex_path(models[:4], ax, color=f"C{i}", start=False)  # the direction of the first steps
+        x, y = simplex_xy(models[0])[0]
+        ax.annotate(
+            f"({i + 1})",
+            (x, y),
+            xytext=(-12, 4),
+            textcoords="offset points",
+            ha="right",
+            color=f"C{i}",
+            weight="bold",
+        )
 
 
 def _draw_checkpoints(ax: Any, example: dict[str, Any] | None) -> None:
     if not example:
+        ax.set_axis_off()
         return
     loss, wr = example["heldout_loss"], example["win_rates"]
-    ax.plot(loss, "C0-", label="held-out DPO loss")
+    by_loss, by_wr = int(np.argmin(loss)), int(np.argmax(wr))
+    ax.plot(loss, "C0-", label="held-out DPO loss (left axis)")
     ax.set_xlabel("gradient step")
     ax.set_ylabel("held-out DPO loss", color="C0")
-    ax.axvline(int(np.argmin(loss)), color="C0", ls=":")
+    ax.axvline(by_loss, color="C0", ls=":", lw=2.5, label=f"checkpoint by loss (step {by_loss})")
     ax2 = ax.twinx()
-    ax2.plot(wr, "C3-")
-    ax2.axvline(int(np.argmax(wr)), color="C3", ls=":")
+    ax2.plot(wr, "C3-", label=r"win rate $\mathrm{WR}(\pi_t; (\mu_0+\mu_1)/2)$ (right axis)")
+    ax2.axvline(by_wr, color="C3", ls="--", lw=2.5, label=f"checkpoint by win rate (step {by_wr})")
     ax2.set_ylabel("win rate against the data", color="C3")
-    ax.set_title("checkpoint by loss (blue) vs by win rate (red)", fontsize=9)
+    ax.set_title(f"choosing a checkpoint: regret {example['regret']:.3f} in win rate")
+    lines = ax.get_legend_handles_labels()
+    lines2 = ax2.get_legend_handles_labels()
+    ax2.legend(lines[0] + lines2[0], lines[1] + lines2[1], loc="center right", fontsize=14)
 
 
 def figure(result: CheckResult, gallery: Gallery) -> None:
-    cases = [
-        ("transitive (total order 0 > 1 > 2)", total_order(3, exact=False)),
-        ("Bradley-Terry r = (1, 0.5, 0)", bradley_terry_matrix([1.0, 0.5, 0.0])),
-        ("cyclic (rock-paper-scissors, p = 3/4)", cyclic(3, Fraction(3, 4), exact=False)),
-    ]
-    with gallery.new("mitigations", size=(16, 4), ncols=4) as (_fig, axes):
-        for ax, (title, P) in zip(axes[:3], cases, strict=True):
-            _draw_trajectories(ax, title, P)
-        _draw_checkpoints(axes[3], result.details.get("example_path"))
+    from .common.text import format_exact
+    from .scaffold.figures import caption
 
+    cases = [
+        ("transitive: total order 0 > 1 > 2", total_order(3, exact=False)),
+        ("Bradley-Terry, r = (1, 1/2, 0)", bradley_terry_matrix([1.0, 0.5, 0.0])),
+        ("cyclic: rock-paper-scissors, p = 3/4", cyclic(3, Fraction(3, 4), exact=False)),
+    ]
+    example = result.details.get("example_path") or {}
+    note = (
+        f"Simplices: total order $P$ = {format_exact(total_order(3))}; Bradley-Terry "
+        r"$P_{ij} = \sigma(r_i - r_j)$; cyclic $P$ = "
+        f"{format_exact(cyclic(3, Fraction(3, 4)))}"
+        + r"; each path: 60 rounds of iterated SFT ($\mu \leftarrow$ the winners' distribution "
+        r"$p_w(\mu)$ of fresh pairs from the current model), from the starts "
+        + "; ".join(f"({i + 1}) $\\mu$ = {format_exact(mu)}" for i, mu in enumerate(STARTS))
+        + "; hollow circle: start; arrows: the direction of the first and last rounds.  "
+    )
+    if "P" in example:
+        shown = {k: np.round(example[k], 3) for k in ("P", "mu0", "mu1")}
+        note += caption(
+            {**shown, "beta": example["beta"]},
+            prefix="Right (the check's checkpoint path with the largest regret): ",
+        )
+    with gallery.new("mitigations", nrows=2, ncols=2, instance=note) as (fig, axes):
+        for ax, (title, P) in zip(axes.ravel()[:3], cases, strict=True):
+            _draw_trajectories(ax, title, P)
+        _draw_checkpoints(axes[1, 1], example)
+        fig.suptitle(
+            "mitigations: iterated SFT climbs (or cycles); checkpoint on win rate, not loss"
+        )
+
+
+# positive controls: a known failure, the check's own detector, through the library
+
+
+def _best_of_more_is_caught(rng: np.random.Generator) -> bool:
+    """Iterated SFT after ``t >= 1`` rounds is best-of-``2^t``, not best-of-``2^t + 1``: the
+    exact-equality detector of the strict-order part must fire against the wrong ``n`` (a
+    ``best_of_n`` off by one would make both sides agree, and this control miss)."""
+    K = 3
+    ranking = rng.permutation(K)
+    mu = random_distribution(rng, K, exact=True, denominator=6, zeros=False)
+    reward = np.empty(K)
+    reward[ranking] = np.arange(K, 0, -1)
+    tr = iterated_sft(total_order(K, ranking), mu, 2)
+    return all(not np.all(tr.models[t] == best_of_n(mu, reward, 2**t + 1)) for t in range(1, 3))
+
+
+def _cycle_breaks_monotonicity(rng: np.random.Generator) -> bool:
+    """On rock-paper-scissors the top response's mass falls somewhere (the leader rotates): the
+    "top mass never falls" detector of the Bradley-Terry part must fire."""
+    k = rng.integers(1, 7, size=3)
+    while len(set(k.tolist())) == 1:
+        k = rng.integers(1, 7, size=3)
+    mu = k / k.sum()
+    tr = iterated_sft(cyclic(3, Fraction(3, 4), exact=False), mu, FLOAT_STEPS)
+    return bool(np.any(np.diff(tr.models[:, int(np.argmax(mu))]) < -TOL))
+
+
+def _worst_checkpoint_is_caught(rng: np.random.Generator) -> bool:
+    """Choosing by the *negated* win rates (through the library's ``select_checkpoints``) picks
+    the worst checkpoint, not the argmax: the choice detector of the checkpoint part must fire on
+    a path whose win rate moves (a library that ignores the scores it is given misses it)."""
+    data = random_preference_data(rng, 1, 3, symmetric=True)
+    cp = checkpoint_path(data, np.full((1, 3), 1 / 3), 1.0, rng, n_train=30, steps=40)
+    worst = select_checkpoints(cp, win_rates=-cp.win_rates).by_win_rate
+    return bool(cp.win_rates[worst] < np.max(cp.win_rates) - TOL)
+
+
+CONTROLS = (
+    Control("iterated SFT is not best-of-(2^t + 1)", _best_of_more_is_caught),
+    Control("a cycle breaks the top mass's monotonicity", _cycle_breaks_monotonicity),
+    Control("the worst checkpoint is not the argmax", _worst_checkpoint_is_caught),
+)
 
 CLAIM = Claim(
     "mitigations",
     "iterated SFT / best-of-n raise the ceiling; checkpointing on win rate picks the better "
-    "model where DPO loss does not",
+    "model where DPO loss does not (the regret is reported, not tested)",
     "holds",
-    check,
+    chunked(chunk, finish, size=500),
     figure,
     default_instances=5000,
+    controls=CONTROLS,
 )

@@ -17,15 +17,21 @@ fits the Bradley-Terry reward by maximum likelihood for all of them at once.  Ch
 (3) ``RLHF objective - logit-WRO objective`` is the same number ``E_q[r]`` for both models;
 (4) the RLHF policy equals :func:`theory.wro.wro_optimum` with ``h = logit`` and anchor ``q``
 (beta > 0: the models; beta = 0: the argmax sets); (5) on the first :data:`SCIPY_PER_BATCH`
-instances of every batch with ``beta > 0``, an independent maximization: scipy's L-BFGS-B on
-the logit-WRO objective ``sum_{y,y'} pi(y) q(y') logit P[y, y'] - beta KL(pi || pi_ref)`` written
-here (softmax parametrisation, started at ``pi_ref`` and at the RLHF policy), which must not
-find a value above the RLHF policy's by more than :data:`SCIPY_TOL`.
+instances of every batch with ``beta > 0`` of the first chunk, an independent maximization:
+scipy's L-BFGS-B on the logit-WRO objective ``sum_{y,y'} pi(y) q(y') logit P[y, y'] - beta
+KL(pi || pi_ref)`` written here (softmax parametrisation, started at ``pi_ref`` and at the RLHF
+policy), which must not find a value above the RLHF policy's by more than :data:`SCIPY_TOL`.
+
+Positive controls (a missed one makes the verdict ``invalid``): an RLHF policy at twice beta
+must fail (4); :func:`theory.preferences.is_bradley_terry` must accept the check's Bradley-Terry
+instances and reject a cycle, a perturbed Bradley-Terry matrix and general matrices, on which
+(4) must fail (the premise matters).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -34,6 +40,12 @@ from scipy.special import expit, logit, softmax
 
 from theory.data import PreferenceData
 from theory.methods.rlhf import RLHFPolicy, rlhf_objective, rlhf_policy
+from theory.preferences import (
+    bradley_terry_matrix,
+    cyclic,
+    is_bradley_terry,
+    random_family_matrix,
+)
 from theory.wro import wro_objective_per_prompt, wro_optimum
 
 from .common.wro_instances import (
@@ -42,7 +54,17 @@ from .common.wro_instances import (
     argmax_sets,
     model_batch,
 )
-from .scaffold import CheckContext, CheckResult, Claim, Control, Max, Tally, cells, maximum
+from .scaffold import (
+    CheckContext,
+    CheckResult,
+    Claim,
+    Control,
+    Max,
+    Tally,
+    cells,
+    chunked,
+    maximum,
+)
 
 #: Agreement of the fitted reward with the true one (the MLE is certified to ~1e-12 gradient).
 REWARD_TOL = 1e-7
@@ -125,7 +147,9 @@ def _optimum_error(b: dict[str, Any], beta: float, policy: RLHFPolicy) -> np.nda
     return np.array([0.0 if a == c else 1.0 for a, c in sets])
 
 
-def _check_batch(b: dict[str, Any], K: int, beta: float, stats: Stats) -> None:
+def _check_batch(b: dict[str, Any], K: int, beta: float, stats: Stats, scipy: bool) -> None:
+    """Checks (1)-(4) on one batch, and (5) on its first :data:`SCIPY_PER_BATCH` instances when
+    ``scipy``."""
     r, P, q, pi1 = b["r"], b["P"], b["q"], b["pi1"]
     data = PreferenceData(P=P, mu0=b["mu0"], mu1=b["mu1"])
     policy = rlhf_policy(data, beta, b["ref"])
@@ -140,7 +164,7 @@ def _check_batch(b: dict[str, Any], K: int, beta: float, stats: Stats) -> None:
     stats.max_constant_error.add(float(e_const.max()))
     stats.max_optimum_error.add(float(e_opt.max()))
     stats.max_grad_error.add(policy.fit.gradient_norm)
-    if beta > 0:
+    if scipy and beta > 0:
         for m in range(min(SCIPY_PER_BATCH, len(r))):
             e = scipy_gap(P[m], q[m], b["ref"][m], beta, policy.pi[m])
             stats.scipy_checked += 1
@@ -166,13 +190,21 @@ def _check_batch(b: dict[str, Any], K: int, beta: float, stats: Stats) -> None:
         )
 
 
-def check(ctx: CheckContext) -> CheckResult:
+def chunk(ctx: CheckContext) -> Stats:
+    """The chunk's instances in batches of one ``K`` and ``beta``; the scipy cross-check (5) runs
+    in the first chunk only (on the first instances of each of its batches)."""
     stats = Stats()
     done = 0
     for cell in cells(ctx.rng, ctx.instances, K=range(2, MAX_K + 1), beta=BETAS):
-        _check_batch(_batch(ctx.rng, cell.n, cell.K), cell.K, cell.beta, stats)
+        b = _batch(ctx.rng, cell.n, cell.K)
+        _check_batch(b, cell.K, cell.beta, stats, scipy=ctx.start == 0)
         done += cell.n
         ctx.progress(done)
+    return stats
+
+
+def finish(stats: Stats, ctx: CheckContext) -> CheckResult:
+    done = ctx.instances
     worst = stats.witness
     observed = (
         f"{worst.count} violations (smallest at K, beta = {worst.size})"
@@ -197,13 +229,38 @@ def _policy_at_twice_beta_is_caught(rng: np.random.Generator) -> bool:
     return bool((_optimum_error(b, 1.0, policy) > TOL).any())
 
 
+def _bt_premise_is_told_apart(rng: np.random.Generator) -> bool:
+    """Positive control of the premise: :func:`~theory.preferences.is_bradley_terry` accepts the
+    check's own instances (Bradley-Terry by construction, equal to the library's
+    :func:`~theory.preferences.bradley_terry_matrix` of their rewards) and rejects matrices that
+    are not (a cycle, a Bradley-Terry matrix with one pair moved by 0.05, a random general
+    matrix); on a general P the RLHF policy is *not* the logit-WRO optimum (the check's optimum
+    detector fires: the premise matters).  A detector that always says True, or always False,
+    misses it."""
+    b = _batch(rng, 5, 4)
+    built = [bradley_terry_matrix(r) for r in b["r"]]  # the library's constructor
+    accepts = all(is_bradley_terry(P) for P in b["P"]) and np.allclose(built, b["P"], atol=TOL)
+    moved = b["P"][0].copy()
+    moved[0, 1] = min(moved[0, 1] + 0.05, 0.99)
+    moved[1, 0] = 1.0 - moved[0, 1]
+    general = np.stack([random_family_matrix(rng, 4, "general") for _ in range(5)])
+    others = [cyclic(4, Fraction(3, 4), exact=False), moved, *general]
+    rejects = not any(is_bradley_terry(P) for P in others)
+    nb = b | {"P": general}
+    policy = rlhf_policy(PreferenceData(P=general, mu0=b["mu0"], mu1=b["mu1"]), 1.0, b["ref"])
+    return accepts and rejects and bool((_optimum_error(nb, 1.0, policy) > TOL).any())
+
+
 CLAIM = Claim(
     "RLHF-is-WRO",
     "Bradley-Terry P: the RLHF objective = logit-WRO objective + const for every anchor, "
     "and the optima coincide",
     "holds",
-    check,
+    chunked(chunk, finish, size=2000),
     None,
     default_instances=10_000,
-    controls=(Control("an RLHF policy at twice beta is caught", _policy_at_twice_beta_is_caught),),
+    controls=(
+        Control("an RLHF policy at twice beta is caught", _policy_at_twice_beta_is_caught),
+        Control("is_bradley_terry tells BT from non-BT P", _bt_premise_is_told_apart),
+    ),
 )

@@ -20,6 +20,11 @@ per prompt, ``mu0 = mu1`` on two instances out of three, zeros allowed) and veri
 
 Separately, the uniform start over ``K`` responses of a strict order gives exactly
 ``2/3 - 1/(6 K^2)``, increasing to the ``2/3`` ceiling (K = 2 .. 400).
+
+Positive controls (:data:`CONTROLS`; a missed one makes the verdict ``invalid``): the loser
+marginal is not ``p_w`` (detector 1), a pure best response breaks the Bhatia-Davis bound
+(detector 3, through the library's win rate) and the strict-order formula fails on a cycle
+(detector 4).  Chunked (:func:`~proofs_checks.scaffold.chunked`, 500 instances a chunk).
 """
 
 from __future__ import annotations
@@ -30,8 +35,9 @@ from typing import Any
 
 import numpy as np
 
-from theory import to_float, total_order
+from theory import cyclic, to_float, total_order, win_rate
 from theory.data import PreferenceData, random_preference_data, winner_loser_distribution
+from theory.errors import TheoryError
 from theory.methods.best_of_n import best_of_n, best_of_n_win_rate, strict_order_ceiling
 from theory.methods.sft import (
     sft_loss,
@@ -42,7 +48,17 @@ from theory.methods.sft import (
 )
 from theory.simplex import random_distribution, uniform
 
-from .scaffold import CheckContext, CheckResult, Claim, Gallery, Samples, Tally, samples
+from .scaffold import (
+    CheckContext,
+    CheckResult,
+    Claim,
+    Control,
+    Gallery,
+    Samples,
+    Tally,
+    chunked,
+    samples,
+)
 
 #: Float agreement with the exact path, and slack for the float loss comparison.
 TOL = 1e-12
@@ -76,8 +92,8 @@ def _instance_failures(data: PreferenceData, rng: np.random.Generator) -> list[t
     pw = sft_target(data, "preferred")
     w = winner_loser_distribution(data)
     marg = np.stack([w[x].sum(axis=1) / data.rho[x] for x in range(data.M)])
-    if not np.all(pw == marg):
-        fails.append(("p_w = winner marginal of w", (pw, marg)))
+    if not np.all(pw == marg):  # the identities below take p_w as their input: stop here
+        return [("p_w = winner marginal of w", (pw, marg))]
     rates = {}
     for side in ("preferred", "dispreferred"):
         direct, formula = sft_win_rate(data, side), sft_win_rate_formula(data, side)
@@ -133,10 +149,16 @@ def _instance(stats: Stats, rng: np.random.Generator, n: int) -> None:
     data = random_preference_data(rng, M, K, exact=True, symmetric=sym, zeros=bool(n % 2))
     stats.symmetric += sym
     stats.asymmetric += not sym
-    for name, value in _instance_failures(data, rng) + _strict_order_failures(rng, K):
+    try:
+        failures = _instance_failures(data, rng) + _strict_order_failures(rng, K)
+    except TheoryError as exc:  # the instance is valid by construction: a refusal is a failure
+        failures = [("the library accepts a valid instance", f"{type(exc).__name__}: {exc}")]
+    for name, value in failures:
         stats.witness.offer(
             _size(data), {"identity": name, "P": data.P, "mu0": data.mu0, "value": value}
         )
+    if failures:
+        return
     if sym and M == 1:
         var = sft_variance_term(data.P[0], data.mu0[0])
         stats.scatter.add((float(var), float(sft_win_rate(data)) - 0.5))
@@ -161,11 +183,17 @@ def _ceilings(stats: Stats) -> dict[int, Fraction]:
     return ceilings
 
 
-def check(ctx: CheckContext) -> CheckResult:
+def chunk(ctx: CheckContext) -> Stats:
+    """The chunk's instances (global index ``ctx.start + k`` picks M, mu0 = mu1 and zeros)."""
     stats = Stats()
-    for n in range(ctx.instances):
-        _instance(stats, ctx.rng, n)
-        ctx.progress(n + 1)
+    for k in range(ctx.instances):
+        _instance(stats, ctx.rng, ctx.start + k)
+        ctx.progress(k + 1)
+    return stats
+
+
+def finish(stats: Stats, ctx: CheckContext) -> CheckResult:
+    """The uniform-start ceilings (after the merge) and the report."""
     ceilings = _ceilings(stats)
     worst = stats.witness
     gap = Fraction(2, 3) - ceilings[CEILING_KS[-1]]
@@ -183,16 +211,22 @@ def check(ctx: CheckContext) -> CheckResult:
 
 def figure(result: CheckResult, gallery: Gallery) -> None:
     pts = np.array(result.details.get("scatter", []), dtype=float).reshape(-1, 2)
-    with gallery.new("sft_closed_form", size=(9, 4), ncols=2) as (_fig, axes):
+    note = (
+        f"Left: {len(pts)} random exact instances ($P$ from the preference families, a random "
+        r"start $\mu = \mu_0 = \mu_1$); SFT's optimum is the winners' distribution "
+        r"$p_w = 2\mu\, W_\mu$.  Right: $P$ a strict order on $K$ responses, $\mu$ uniform "
+        "(exact)."
+    )
+    with gallery.new("sft_closed_form", ncols=2, instance=note) as (fig, axes):
         ax = axes[0]
-        ax.scatter(pts[:, 0], pts[:, 1], s=6, alpha=0.5, label="random starts (exact)")
+        ax.scatter(pts[:, 0], pts[:, 1], s=30, alpha=0.5, label="one random instance")
         v = np.linspace(0, max(0.1, 1.1 * float(pts[:, 0].max(initial=0.0))), 50)
-        ax.plot(v, 2 * v, "k--", lw=1, label=r"$2\,\mathrm{Var}$")
-        ax.axhline(1 / 6, color="C3", lw=0.8, ls=":", label="strict order, continuous start: 1/6")
+        ax.plot(v, 2 * v, "k--", lw=1.5, label=r"the formula $2\,\mathrm{Var}$")
+        ax.axhline(1 / 6, color="C3", lw=1.5, ls=":", label="strict order, continuous start: 1/6")
         ax.set_xlabel(r"$\mathrm{Var}_{y\sim\mu}(W_\mu(y))$")
         ax.set_ylabel(r"$\mathrm{WR}(p_w;\mu) - 1/2$")
-        ax.set_title("SFT's win-rate gain is 2 Var(W)")
-        ax.legend(fontsize=7)
+        ax.set_title(r"SFT's win-rate gain is $2\,\mathrm{Var}(W_\mu)$")
+        ax.legend(loc="upper left")
         ax = axes[1]
         cs = result.details.get("ceilings", {})
         ax.semilogx(
@@ -201,18 +235,69 @@ def figure(result: CheckResult, gallery: Gallery) -> None:
             "o-",
             label="uniform start, exact",
         )
-        ax.axhline(2 / 3, color="k", ls="--", lw=1, label="2/3")
-        ax.set_xlabel("K (strict order)")
-        ax.set_ylabel(r"$\mathrm{WR}(p_w;\mathrm{uniform})$")
-        ax.set_title("the 2/3 ceiling")
-        ax.legend(fontsize=7)
+        ax.axhline(2 / 3, color="k", ls="--", lw=1.5, label="2/3")
+        ax.axhline(0.5, color="grey", ls=":", lw=1.5, label=r"1/2 = $\mathrm{WR}(\mu; \mu)$")
+        ax.set_xlabel("$K$ (responses in the strict order)")
+        ax.set_ylabel(r"$\mathrm{WR}(p_w;\ \mathrm{uniform})$")
+        ax.set_title("the ceiling 2/3 of one round of SFT")
+        ax.legend(loc="lower right")
+        fig.suptitle("SFT-closed-form: SFT on preferred samples gains only 2 Var, at most 2/3")
 
+
+# positive controls: each plants a known failure on an exact instance and runs the check's own
+# detector on it; a library that computes the wrong thing gives the wrong answer here too
+
+
+def _control_instance(rng: np.random.Generator, K: int = 3) -> PreferenceData:
+    """An exact one-prompt instance, ``mu0 = mu1`` of full support, whose ``W_mu`` is not
+    constant and not 0 anywhere (redrawn until so)."""
+    while True:
+        data = random_preference_data(rng, 1, K, exact=True, symmetric=True, zeros=False)
+        W = data.P[0] @ data.mu0[0]
+        if len(set(W.tolist())) > 1 and min(W) > 0:
+            return data
+
+
+def _loser_marginal_is_caught(rng: np.random.Generator) -> bool:
+    """The loser marginal (p_l, what a transposed P gives) is not the winner marginal of ``w``:
+    the detector of identity 1 must fire."""
+    data = _control_instance(rng)
+    w = winner_loser_distribution(data)
+    marg = np.stack([w[x].sum(axis=1) / data.rho[x] for x in range(data.M)])
+    return not np.all(sft_target(data, "dispreferred") == marg)
+
+
+def _best_response_breaks_the_bound(rng: np.random.Generator) -> bool:
+    """The pure best response has win rate ``max W > 1/2 + 2 (max W - 1/2)(1/2 - min W)`` when
+    ``min W > 0``: the Bhatia-Davis detector (identity 3) must fire on it (a library win rate
+    that is too small, e.g. transposed, makes this control miss)."""
+    data = _control_instance(rng)
+    W = data.P[0] @ data.mu0[0]
+    best = np.array([Fraction(int(i == int(np.argmax(W)))) for i in range(data.K)], dtype=object)
+    return bool(win_rate(data.P[0], best, data.mu0[0]) > _bhatia_davis_bound(data))
+
+
+def _formula_fails_off_its_premise(rng: np.random.Generator) -> bool:
+    """The strict-order formula ``2/3 - sum mu^3 / 6`` is wrong for a cyclic P (not an order):
+    the detector of identity 4 must fire."""
+    mu = random_distribution(rng, 3, exact=True, zeros=False)
+    data = PreferenceData(P=cyclic(3, Fraction(3, 4)), mu0=mu)
+    return sft_win_rate(data) != Fraction(2, 3) - sum(v**3 for v in mu) / 6
+
+
+CONTROLS = (
+    Control("the loser marginal is not p_w", _loser_marginal_is_caught),
+    Control("a best response breaks the Bhatia-Davis bound", _best_response_breaks_the_bound),
+    Control("the strict-order formula fails on a cycle", _formula_fails_off_its_premise),
+)
 
 CLAIM = Claim(
     "SFT-closed-form",
-    "p_w and 1/2 + 2 Var formula; bound 1; 2/3 for a strict order with a continuous start",
+    "p_w and 1/2 + 2 Var formula; bound 1 (checked as the sharper Bhatia-Davis bound); 2/3 for "
+    "a strict order with a continuous start",
     "holds",
-    check,
+    chunked(chunk, finish, size=500),
     figure,
     default_instances=5000,
+    controls=CONTROLS,
 )

@@ -219,8 +219,8 @@ def _check_between(h: HFunction, p: np.ndarray, values: np.ndarray) -> None:
     vs = np.concatenate([_grid_values(h), values.ravel()])
     order = np.argsort(ps, kind="stable")
     ps, vs = ps[order], vs[order]
-    dp, dv = np.diff(ps), np.diff(vs)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"):  # inf - inf where h is infinite at both ends: same_inf
+        dp, dv = np.diff(ps), np.diff(vs)
         tol = ROUNDING * (1 + np.abs(vs[:-1]))
         same_inf = np.isinf(vs[:-1]) & (vs[:-1] == vs[1:])
         bad = (dp > 0) & ~same_inf & ((dv < -tol) | ((dv <= 0) & (dp > P_RESOLUTION)))
@@ -229,6 +229,34 @@ def _check_between(h: HFunction, p: np.ndarray, values: np.ndarray) -> None:
         raise NotIncreasingError(
             f"h {h.name!r} is not strictly increasing between probe points: "
             f"h({ps[k]!r}) = {vs[k]!r} >= h({ps[k + 1]!r}) = {vs[k + 1]!r}"
+        )
+
+
+#: A rational h's float values may differ from its exact ones by this much (relative).
+FLOAT_AGREEMENT = 1e-9
+
+
+def _check_float_path(h: HFunction, p: np.ndarray, exact_values: np.ndarray) -> None:
+    """A rational ``h`` applied to exact ``p`` is also probed in floats at the same points (the
+    float path is what float inputs and the probe grid use): it must not fail there (a raise, the
+    wrong shape, complex or non-number values: named errors from :func:`_apply_float`), not be
+    NaN, and agree with the exact values to :data:`FLOAT_AGREEMENT` (else
+    :class:`~theory.errors.InvalidParameterError`: the two paths are two different h)."""
+    if h.name in BUILTIN_H and H_REGISTRY.get(h.name) is h:
+        return
+    floats = _apply_float(h, p)
+    nan = np.isnan(floats)
+    if np.any(nan):
+        raise NotIncreasingError(f"h {h.name!r} is NaN in floats at p = {p[nan].ravel()[0]!r}")
+    with np.errstate(invalid="ignore"):
+        close = (floats == exact_values) | (
+            np.abs(floats - exact_values) <= FLOAT_AGREEMENT * (1 + np.abs(exact_values))
+        )
+    if not np.all(close):
+        k = int(np.flatnonzero(~close.ravel())[0])
+        raise InvalidParameterError(
+            f"h {h.name!r} gives {floats.ravel()[k]!r} in floats but {exact_values.ravel()[k]!r} "
+            f"exactly at p = {p.ravel()[k]!r}: its float and exact paths must agree"
         )
 
 
@@ -285,7 +313,9 @@ def apply_h(h: str | HFunction | Callable[[Any], Any], p: Any) -> np.ndarray:
     ``+-inf`` (never NaN) where ``h`` is unbounded.  A user ``h`` is checked where it is used: it
     must increase through the probe grid and the points ``p`` together
     (:class:`~theory.errors.NotIncreasingError` otherwise), return real numbers of ``p``'s shape,
-    and not raise (each failure a named error saying which h and at which ``p``).
+    and not raise (each failure a named error saying which h and at which ``p``).  A rational h
+    given exact ``p`` is probed in floats at the same points as well: its float path must not
+    fail there and must agree with the exact values (:data:`FLOAT_AGREEMENT`).
 
     >>> apply_h("logit", [0.0, 0.5, 1.0])
     array([-inf,   0.,  inf])
@@ -301,6 +331,7 @@ def apply_h(h: str | HFunction | Callable[[Any], Any], p: Any) -> np.ndarray:
         if not is_exact(out):
             raise InvalidParameterError(f"h {hf.name!r} was declared rational but returned floats")
         _check_between(hf, to_float(arr), to_float(out))
+        _check_float_path(hf, to_float(arr), to_float(out))
         return out
     values = _apply_float(hf, to_float(arr))
     if np.any(np.isnan(values)):

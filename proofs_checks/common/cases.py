@@ -1,6 +1,7 @@
 """Checks whose instances cycle through named cases (``DPO-fixed-points``, ``mitigations``).
 
-Instance ``n`` runs case ``n mod len(cases)``: a function ``case(rng, n, stats)`` that draws its
+Instance ``n`` (its global index: a chunk's instances run from ``ctx.start``) runs case
+``n mod len(cases)``: a function ``case(rng, n, stats)`` that draws its
 instance from ``rng``, counts what it saw in the check's typed tally ``stats`` and returns its
 failures as ``(property, value)`` pairs.  :func:`cycle_cases` runs them, counts each case by its
 name (``_case_full`` -> ``full``) and offers every failure as a witness of size ``(n,)``: the
@@ -40,10 +41,10 @@ def cycle_cases(
     """Run ``ctx.instances`` instances through ``cases`` in turn (module docstring); each
     instance is counted in ``counter`` under its case's name, and each failure offered to
     ``stats.witness`` as ``{label: name, "property": ..., "value": ...}``."""
-    for n in range(ctx.instances):
+    for n in range(ctx.start, ctx.start + ctx.instances):  # global indices (a chunk's too)
         case = cases[n % len(cases)]
         name = case_name(case)
         counter.add(name)
         for prop, value in case(ctx.rng, n, stats):
             stats.witness.offer((n,), {label: name, "property": prop, "value": value})
-        ctx.progress(n + 1)
+        ctx.progress(n - ctx.start + 1)

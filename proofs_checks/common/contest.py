@@ -44,10 +44,13 @@ from ..scaffold import (
     Counts,
     Gallery,
     Samples,
+    Smallest,
     Tally,
+    chunked,
     counts,
     samples,
 )
+from .minimal import smallest_is_minimal
 from .text import format_exact
 
 __all__ = [
@@ -57,7 +60,8 @@ __all__ = [
     "random_contest_instance",
     "describe",
     "segment",
-    "run",
+    "search",
+    "conclude",
     "figure",
     "known_witness",
     "swapped_witness",
@@ -85,6 +89,8 @@ PATH_POINTS = 61
 SINGLE_PROMPT_SHARE = 0.8
 #: Search times kept (for the median): every instance at the default sizes.
 SECONDS_KEPT = 100_000
+#: Instances per chunk of the check (about half a second of search).
+CHUNK = 1000
 
 
 @dataclass
@@ -98,6 +104,9 @@ class ContestTally(Tally):
     tried_by_K: Counts = counts()
     found_by_K: Counts = counts()
     search_seconds: Samples = samples(SECONDS_KEPT)
+    #: The first :data:`MINIMIZE` witnesses found, in instance order (:func:`conclude` minimizes
+    #: them).
+    first_witnesses: Samples = samples(MINIMIZE)
 
 
 def random_contest_instance(rng: np.random.Generator) -> Instance:
@@ -134,10 +143,13 @@ def segment(
     return {"s": s_vals, "loss": losses, "win_rate": wrs}
 
 
-def _search(
-    ctx: CheckContext, contest: Contest, sampler: Callable[[np.random.Generator], Instance]
+def search(
+    ctx: CheckContext,
+    contest: Contest,
+    sampler: Callable[[np.random.Generator], Instance] = random_contest_instance,
 ) -> ContestTally:
-    """Search every random instance; minimize the first :data:`MINIMIZE` witnesses."""
+    """A chunk of the check: search each of its random instances for a disagreeing pair; every
+    witness is offered as found, and the first :data:`MINIMIZE` are kept for :func:`conclude`."""
     stats = ContestTally()
     for n in range(ctx.instances):
         inst = sampler(ctx.rng)
@@ -148,17 +160,28 @@ def _search(
         if w is not None:
             stats.instances_with_witness += 1
             stats.found_by_K.add(inst.data.K)
-            if stats.minimized < MINIMIZE:
-                stats.minimized += 1
-                w = minimize_witness(contest, w, ctx.rng)
+            stats.first_witnesses.add(w)
             stats.witness.offer(w.size, {"witness": w})
         ctx.progress(n + 1)
     return stats
 
 
+def _minimize_first(contest: Contest, stats: ContestTally, rng: np.random.Generator) -> None:
+    """Minimize the first :data:`MINIMIZE` witnesses of the whole run (in instance order, so
+    after the merge) and offer them ahead of the raw ones (a minimized witness wins a tie)."""
+    minimized = Smallest()
+    for w in stats.first_witnesses.values:
+        m = minimize_witness(contest, w, rng)
+        minimized.offer(m.size, {"witness": m})
+    stats.minimized = len(stats.first_witnesses)
+    stats.witness = minimized.merge(stats.witness)
+
+
 def _details(stats: ContestTally, rate: DisagreementStats) -> dict[str, Any]:
-    """The report's details: the tally (search times summarised) and the disagreement rate."""
+    """The report's details: the tally (search times summarised; the witnesses themselves left
+    out) and the disagreement rate."""
     details = stats.summary()
+    details.pop("first_witnesses")
     seconds = details.pop("search_seconds")
     return details | {
         "median_search_seconds": float(np.median(seconds)) if seconds else 0.0,
@@ -296,13 +319,17 @@ def reverify(contest: Contest, w: ContestWitness) -> bool:
     )
 
 
-def run(
+def conclude(
+    stats: ContestTally,
     ctx: CheckContext,
     contest: Contest,
     sampler: Callable[[np.random.Generator], Instance] = random_contest_instance,
 ) -> CheckResult:
-    """The check of a no-correspondence claim for ``contest`` (module docstring)."""
-    stats = _search(ctx, contest, sampler)
+    """The finish of a no-correspondence check for ``contest`` (module docstring), after the
+    merge of the chunks' :func:`search` tallies: minimize the first witnesses, re-verify the
+    smallest, enumerate two-response witnesses, measure the disagreement rate of random pairs
+    (on ``ctx.rng``, the finish generator)."""
+    _minimize_first(contest, stats, ctx.rng)
     random_value = stats.witness.value
     random_ok = random_value is not None and reverify(contest, random_value["witness"])
     # an extra: the global minimum over two responses, by exhaustive enumeration
@@ -362,44 +389,67 @@ def swapped_witness(contest: Contest, inst: Instance) -> Control:
 
 def figure(result: CheckResult, gallery: Gallery, name: str, title: str) -> None:
     """The loss and the win rate along the smallest witness's segment (nothing without one)."""
+    from ..scaffold.figures import caption
+
     seg = result.details.get("segment")
     if not seg:
         return
-    with gallery.new(name, size=(5.5, 4)) as (_fig, ax):
+    cx = result.counterexample or {}
+    keys = ("P", "mu0", "mu1", "pi_ref", "beta", "pi_a", "pi_b")
+    note = caption({k: cx[k] for k in keys if k in cx}, prefix="Instance (the smallest witness): ")
+    with gallery.new(name, instance=note) as (_fig, ax):
         s = np.array(seg["s"])
-        ax.plot(s, seg["loss"], "C0-", label="loss")
+        ax.plot(s, seg["loss"], "C0-", lw=3, label=f"{cx.get('contest', 'the')} loss (left axis)")
         ax.set_xlabel(r"$s$ in $\pi_s = (1-s)\,\pi_b + s\,\pi_a$")
-        ax.set_ylabel("loss", color="C0")
+        ax.set_ylabel(f"{cx.get('contest', '')} loss (population)", color="C0")
         ax2 = ax.twinx()
-        ax2.plot(s, seg["win_rate"], "C3-", label="win rate")
+        wr_label = r"win rate $\mathrm{WR}(\pi_s; \mu)$ (right axis)"
+        ax2.plot(s, seg["win_rate"], "C3-", lw=3, label=wr_label)
         ax2.set_ylabel("win rate against the data", color="C3")
         for x in (0.0, 1.0):
-            ax.axvline(x, color="grey", lw=0.8, ls=":")
-        ax.text(0.0, ax.get_ylim()[1], r" $\pi_b$", va="top", fontsize=8)
-        ax.text(1.0, ax.get_ylim()[1], r" $\pi_a$", va="top", fontsize=8)
+            ax.axvline(x, color="grey", lw=1.5, ls=":")
+        ax.text(0.0, ax.get_ylim()[1], r" $\pi_b$", va="top")
+        ax.text(1.0, ax.get_ylim()[1], r" $\pi_a$", va="top")
         ax.set_title(title)
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = ax2.get_legend_handles_labels()
+        ax2.legend(h1 + h2, l1 + l2, loc="center")
 
 
 def contest_claim(
-    claim_id: str, statement: str, contest: Contest, known: Instance, figure_name: str
+    claim_id: str, statement: str, contest: Contest, known: Instance, figure_name: str, module: str
 ) -> Claim:
-    """The claim record of a no-correspondence claim: the check :func:`run` on ``contest``, the
-    figure :func:`figure` saved as ``figure_name``, the positive control :func:`known_witness`
-    on ``known``; 5000 instances by default."""
+    """The claim record of a no-correspondence claim defined as ``CLAIM`` in ``module``: the
+    check :func:`search` then :func:`conclude` on ``contest`` in chunks of :data:`CHUNK`
+    instances, the figure :func:`figure` saved as ``figure_name``, the positive control
+    :func:`known_witness` on ``known``; 5000 instances by default."""
 
-    def check(ctx: CheckContext) -> CheckResult:
-        return run(ctx, contest)
+    def chunk(ctx: CheckContext) -> ContestTally:
+        return search(ctx, contest)
+
+    def finish(stats: ContestTally, ctx: CheckContext) -> CheckResult:
+        return conclude(stats, ctx, contest)
+
+    # the runner's workers look the claim up in the module of its chunk function
+    chunk.__module__ = finish.__module__ = module
 
     def draw(result: CheckResult, gallery: Gallery) -> None:
-        title = f"{contest.name}: from pi_b to pi_a the loss falls and the win rate falls"
+        title = (
+            f"{claim_id}: from $\\pi_b$ to $\\pi_a$ the {contest.name} loss falls "
+            "and the win rate falls"
+        )
         figure(result, gallery, figure_name, title)
 
-    controls = (known_witness(contest, known), swapped_witness(contest, known))
+    controls = (
+        known_witness(contest, known),
+        swapped_witness(contest, known),
+        smallest_is_minimal(contest, ENUMERATE_DENOMINATOR),
+    )
     return Claim(
         claim_id,
         statement,
         "counterexample",
-        check,
+        chunked(chunk, finish, size=CHUNK),
         draw,
         default_instances=5000,
         controls=controls,

@@ -7,6 +7,7 @@ Every top-level module of :mod:`proofs_checks` that defines ``CLAIM`` (a
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pkgutil
 import zlib
@@ -69,7 +70,11 @@ def control_rng(seed: int, claim_id: str) -> np.random.Generator:
 
 
 def jsonable(value: Any) -> Any:
-    """A JSON-ready copy: Fractions as ``"p/q"``, arrays as nested lists, dict keys as strings."""
+    """A JSON-ready copy: Fractions as ``"p/q"``, arrays as nested lists, dict keys as strings,
+    dataclasses as dicts of their fields, and any other object as its ``repr`` (so a witness of
+    an unforeseen type still reaches the report)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return jsonable({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -79,7 +84,11 @@ def jsonable(value: Any) -> Any:
     formatted = format_number(value)
     if isinstance(formatted, float) and not np.isfinite(formatted):
         return str(formatted)
-    return formatted
+    if isinstance(formatted, np.generic):  # a numpy bool or number
+        formatted = formatted.item()
+    if formatted is None or isinstance(formatted, bool | int | float | str | list | dict):
+        return formatted
+    return repr(formatted)
 
 
 def all_claims() -> list[Claim]:
