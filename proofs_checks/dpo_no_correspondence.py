@@ -41,4 +41,5 @@ CLAIM = contest.contest_claim(
     DPO_CONTEST,
     KNOWN,
     "dpo_no_correspondence",
+    __name__,
 )

@@ -41,14 +41,16 @@ from .scaffold import (
     CheckContext,
     CheckResult,
     Claim,
+    Collected,
     Control,
     Counts,
     Gallery,
     Max,
     Tally,
+    chunked,
+    collected,
     counts,
     maximum,
-    simplex_xy,
 )
 
 #: Float tolerance on the maximal lottery's guarantee ``min_y WR(pi; e_y) >= 1/2``.
@@ -80,6 +82,9 @@ class Stats(Tally):
     max_self_anchor: Max = maximum()
     max_bound_ratio: Max = maximum()
     exact_support_sizes: Counts = counts()
+    #: ``(K, id, P, pi_ref)`` of each chunk's first :data:`LADDER_PER_K` full-support instances
+    #: per K, in order: :func:`finish` takes the first :data:`LADDER_PER_K` per K of them all.
+    ladder_rows: Collected = collected()
 
 
 @dataclass
@@ -133,11 +138,11 @@ def _exact_w_max(P: np.ndarray, pi: np.ndarray) -> Fraction:
 
 
 def _draw(ctx: CheckContext) -> dict[int, dict[str, list]]:
-    """The instances, grouped by K: exact ones (every other), float copies of all, and each
-    instance's ``(id, float P, pi_ref, beta)``."""
+    """The chunk's instances, grouped by K: exact ones (even global index), float copies of all,
+    and each instance's ``(id, float P, pi_ref, beta)`` (``id`` the global index)."""
     rng = ctx.rng
     by_k: dict[int, dict[str, list]] = {}
-    for n in range(ctx.instances):
+    for n in range(ctx.start, ctx.start + ctx.instances):
         exact = n % 2 == 0
         K = int(rng.integers(2, MAX_K + 1))
         family = FAMILIES[int(rng.integers(len(FAMILIES)))]
@@ -169,23 +174,33 @@ def _lottery_part(g: dict[str, list], stats: Stats) -> None:
     stats.max_ml_shortfall.add(max(s, 0.0))
 
 
-def check(ctx: CheckContext) -> CheckResult:
+def chunk(ctx: CheckContext) -> Stats:
+    """The chunk's instances, per K: the maximal lotteries and the regularized equilibria; the
+    chunk's first full-support instances per K are kept as candidates of the beta -> 0 part."""
     stats = Stats()
-    ladder = Ladder.empty()
     done = 0
-    for _K, g in sorted(_draw(ctx).items()):
+    for K, g in sorted(_draw(ctx).items()):
         _lottery_part(g, stats)
         # beta > 0: fixed point, and the fixed-anchor optimum against itself
         for beta in BETAS:
             rows = [r for r in g["all"] if r[3] == beta]
             if rows:
                 _nash_part(rows, beta, stats)
-        # beta -> 0 on full-support references
         full = [r for r in g["all"] if np.all(r[2] > 0)][:LADDER_PER_K]
-        if full:
-            _ladder_part(full, stats, ladder)
+        stats.ladder_rows.add(*((K, n, P, ref) for n, P, ref, _beta in full))
         done += len(g["all"])
         ctx.progress(done)
+    return stats
+
+
+def finish(stats: Stats, ctx: CheckContext) -> CheckResult:
+    """beta -> 0 on the first :data:`LADDER_PER_K` full-support instances of each K (in global
+    order; an order-dependent choice, so made after the merge), then the result."""
+    ladder = Ladder.empty()
+    rows = stats.ladder_rows.values
+    for K in sorted({r[0] for r in rows}):
+        full = [r[1:] for r in rows if r[0] == K][:LADDER_PER_K]
+        _ladder_part(full, stats, ladder)
     return stats.result(
         ctx.instances,
         _observed(stats, ladder),
@@ -282,64 +297,80 @@ def _ladder_part(rows, stats: Stats, ladder: Ladder) -> None:
 
 
 def figure(result: CheckResult, gallery: Gallery) -> None:
-    with gallery.new("nlhf_is_wro", size=(10, 4.6), ncols=2) as (_fig, (ax, ax2)):
+    from .scaffold.figures import caption
+
+    shorts = result.details.get("ladder_shortfall", {})
+    kept = sum(len(v) for v in shorts.values())
+    note = caption(
+        {"P": rock_paper_scissors(), "pi_ref": RPS_REF, "beta": "10 down to 1/100"},
+        prefix="Left (rock-paper-scissors): ",
+    ) + (
+        f"\nRight: {kept} (instance, $\\beta$) pairs of the check's $\\beta \\to 0$ ladder (random "
+        r"$P$, $K$ = 2..8, full-support $\pi_{\mathrm{ref}}$); shortfall = $1/2 - \mathrm{min}_y "
+        r"\mathrm{WR}(\pi_\beta; y)$, bound = "
+        r"$\beta\, \mathrm{max}_y \log(1/\pi_{\mathrm{ref}}(y))$; "
+        "a point at the floor $10^{-6}$ had no shortfall at all."
+    )
+    with gallery.new("nlhf_is_wro", ncols=2, instance=note) as (_fig, (ax, ax2)):
         _draw_rps_paths(ax)
         _draw_ladder(ax2, result.details)
 
 
+#: The reference of the figure's rock-paper-scissors paths.
+RPS_REF = (Fraction(3, 5), Fraction(3, 10), Fraction(1, 10))
+
+
 def _draw_rps_paths(ax: Any) -> None:
     """Rock-paper-scissors on the simplex: the fixed-anchor and self-play optima as beta falls."""
+    from theory.plot import simplex_axes, simplex_path, simplex_points
+
+    from .scaffold.figures import exempt
+
     P = to_float(rock_paper_scissors())
-    ref = np.array([0.6, 0.3, 0.1])
+    ref = np.array([float(v) for v in RPS_REF])
     betas = np.geomspace(10.0, 0.01, 60)
     fixed = np.stack([wro_optimum(P, ref, beta=b, pi_ref=ref).pi for b in betas])
     selfp = np.stack([regularized_nash(P, b, ref).pi for b in betas])
     ml = to_float(maximal_lottery(rock_paper_scissors()).pi)
-    tri = simplex_xy(np.vstack([np.eye(3), np.eye(3)[:1]]))
-    ax.plot(tri[:, 0], tri[:, 1], "k-", lw=1)
     # rock_paper_scissors(): 0 beats 1, 1 beats 2, 2 beats 0, i.e. rock, scissors, paper
-    for name, p, off in (("0: rock", 0, (-0.08, -0.06)), ("1: scissors", 1, (-0.04, -0.06))):
-        xy = simplex_xy(np.eye(3)[p])[0]
-        ax.text(xy[0] + off[0], xy[1] + off[1], name)
-    top = simplex_xy(np.eye(3)[2])[0]
-    ax.text(top[0] + 0.03, top[1] - 0.02, "2: paper")
-    a, b = simplex_xy(fixed), simplex_xy(selfp)
-    ax.plot(
-        a[:, 0], a[:, 1], "-", color="tab:orange", label="fixed anchor q = pi_ref (closed form)"
+    simplex_axes(ax, labels=("rock ($y=0$)", "scissors ($y=1$)", "paper ($y=2$)"))
+    exempt(ax, "simplex")
+    simplex_path(
+        fixed,
+        ax,
+        color="tab:orange",
+        label=r"fixed anchor $q = \pi_{\mathrm{ref}}$: $\pi^*_\beta$ (closed form)",
     )
-    ax.plot(b[:, 0], b[:, 1], "-", color="tab:blue", label="self-play (regularized Nash)")
-    ax.scatter(*simplex_xy(ref)[0], c="k", marker="s", zorder=3, label="pi_ref (beta -> inf)")
-    ax.scatter(
-        *simplex_xy(ml)[0],
-        c="tab:blue",
-        marker="*",
-        s=150,
-        zorder=3,
-        label="maximal lottery (beta = 0)",
+    simplex_path(selfp, ax, color="tab:blue", label=r"self-play: regularized Nash $\pi_\beta$")
+    simplex_points(
+        ref, ax, marker="s", color="black", label=r"$\pi_{\mathrm{ref}}$ (start: $\beta = 10$)"
     )
-    ax.scatter(*a[-1], c="tab:orange", marker="o", zorder=3, label="fixed anchor, beta = 0.01")
-    ax.set_aspect("equal")
-    ax.axis("off")
-    ax.set_title("Rock-paper-scissors: WRO optima, beta from 10 to 0.01", pad=14)
-    ax.legend(loc="upper left", fontsize=7, bbox_to_anchor=(-0.08, 1.02), frameon=False)
+    simplex_points(ml, ax, marker="*", color="tab:blue", size=400, label="maximal lottery")
+    ax.set_title(r"WRO optima as $\beta$ falls from 10 to 1/100 (arrows)")
+    ax.set_ylim(-0.12, 1.5)
+    ax.legend(loc="upper center", fontsize=15, frameon=False)
 
 
 def _draw_ladder(ax2: Any, det: dict[str, Any]) -> None:
-    """The beta -> 0 ladder of the check: each instance's shortfall against its bound."""
+    """The beta -> 0 ladder of the check: each instance's shortfall as a fraction of its bound."""
     shorts = det.get("ladder_shortfall", {})
     bounds = det.get("ladder_bound", {})
     for beta in det.get("ladder_betas", []):
         s = np.asarray(shorts.get(str(beta), []), dtype=float)
         bd = np.asarray(bounds.get(str(beta), []), dtype=float)
         if len(s):
-            ax2.scatter(bd, np.maximum(s, 1e-18), s=5, alpha=0.4, label=f"beta = {beta:g}")
-    ax2.plot([1e-6, 10], [1e-6, 10], "k--", lw=1, label="bound")
+            ratio = np.maximum(s / np.maximum(bd, 1e-300), 1e-6)
+            jitter = np.exp(np.linspace(-0.15, 0.15, len(s)))
+            ax2.scatter(beta * jitter, ratio, s=25, alpha=0.5, color="tab:blue")
+    ax2.scatter([], [], s=25, color="tab:blue", label="one instance at one $\\beta$")
+    ax2.axhline(1.0, color="k", ls="--", lw=1.5, label="the bound (ratio 1)")
     ax2.set_xscale("log")
     ax2.set_yscale("log")
-    ax2.set_xlabel("beta * max_y log(1 / pi_ref(y))")
-    ax2.set_ylabel("1/2 - min_y WR(pi_beta; e_y)  (floored at 1e-18)")
-    ax2.set_title("Regularized Nash: shortfall from the 1/2 guarantee")
-    ax2.legend(fontsize=7)
+    ax2.set_ylim(5e-7, 5)
+    ax2.set_xlabel(r"$\beta$")
+    ax2.set_ylabel("shortfall / bound")
+    ax2.set_title(r"shortfall of $\pi_\beta$ (regularized Nash) from 1/2, over its bound")
+    ax2.legend(loc="lower right")
 
 
 def _uniform_lottery_is_caught(rng: np.random.Generator) -> bool:
@@ -357,7 +388,7 @@ CLAIM = Claim(
     "NLHF-is-WRO",
     "maximal lottery wins >= 1/2 against every response; regularized Nash fixed point",
     "holds",
-    check,
+    chunked(chunk, finish, size=2000),
     figure,
     default_instances=10_000,
     controls=(Control("a uniform 'maximal lottery' is caught", _uniform_lottery_is_caught),),

@@ -41,6 +41,7 @@ from .scaffold import (
     Smallest,
     Tally,
     cells,
+    chunked,
     maximum,
 )
 
@@ -114,7 +115,8 @@ class Stats(Tally):
 
     def record(self, K: int, t: int, D: PreferenceData, r: dict) -> None:
         """Count one instance's comparisons ``r`` (from :func:`examine`); offer it as a witness
-        when the cut test and the solver disagree or the gap exceeds :data:`TOL`."""
+        (keyed by ``K`` and its index ``t``) when the cut test and the solver disagree or the gap
+        exceeds :data:`TOL`."""
         self.max_gap.add(r["gap"])
         if r["cut_unbounded"]:
             self.unbounded += 1
@@ -130,8 +132,11 @@ class Stats(Tally):
             self.witness.offer((K, t), {"K": K, "P": D.P[0], "mu0": D.mu0[0], "mu1": D.mu1[0], **r})
 
 
-def check(ctx: CheckContext) -> CheckResult:
+def chunk(ctx: CheckContext) -> Stats:
+    """The chunk's instances, solved in one batch per K (a witness is keyed by K and its global
+    index)."""
     stats = Stats()
+    done = 0
     for cell in cells(ctx.rng, ctx.instances, K=range(2, MAX_K + 1)):
         batch = random_instances(ctx.rng, cell.n, cell.K)
         Ds = [
@@ -140,7 +145,14 @@ def check(ctx: CheckContext) -> CheckResult:
         refs, betas = batch.floats("pi_ref"), batch.floats("beta")
         sol = solve(Ds, refs, betas)
         for t, D in enumerate(Ds):
-            stats.record(cell.K, t, D, examine(D, refs[t], float(betas[t]), sol, t))
+            r = examine(D, refs[t], float(betas[t]), sol, t)
+            stats.record(cell.K, ctx.start + int(cell.index[t]), D, r)
+        done += cell.n
+        ctx.progress(done)
+    return stats
+
+
+def finish(stats: Stats, ctx: CheckContext) -> CheckResult:
     if stats.witness:
         observed = f"{stats.witness.count} instances where rDPO is not DPO on the debiased P"
     else:
@@ -167,7 +179,7 @@ CLAIM = Claim(
     "rDPO is DPO on (P - eps)/(1 - 2 eps); unbounded below iff some cut has negative debiased "
     "weight",
     "holds",
-    check,
+    chunked(chunk, finish, size=150),
     None,
     default_instances=600,
     quick_instances=60,

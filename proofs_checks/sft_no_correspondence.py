@@ -37,4 +37,5 @@ CLAIM = contest.contest_claim(
     SFT_CONTEST,
     KNOWN,
     "sft_no_correspondence",
+    __name__,
 )

@@ -19,13 +19,13 @@ and the mass on ``A`` must tend to 1.  Every 20th instance is exact (Fractions, 
 beta = 0): the argmax set and value are compared with ``==`` to an enumeration of point masses
 through :func:`theory.winrate.h_win_rate`.
 
-Infinite scores: after these, :data:`INFINITE_SHARE` more instances draw a deterministic family
-(total order or random tournament) with ``h`` = logit or log, so ``h(P)`` has infinite entries and
-the library's infinite-score branch runs.  The limit optimum (docs/wro.md: responses ranked by the
-infinite-mass balance ``n`` then the finite part ``f``) is recomputed here from ``h(P)`` alone:
-the model on the top-``n`` responses, its value ``+-inf`` or ``beta log Z``, the argmax set at
-``beta = 0``; models must agree to :data:`PI_TOL`, values exactly in their infinite part.
-"""
+Infinite scores: after these, one more instance per :data:`INFINITE_EVERY` draws a deterministic
+family (total order or random tournament) with ``h`` = logit or log, so ``h(P)`` has infinite
+entries and the library's infinite-score branch runs.  The limit optimum (docs/wro.md: responses
+ranked by the infinite-mass balance ``n`` then the finite part ``f``) is recomputed here from
+``h(P)`` alone: the model on the top-``n`` responses, its value ``+-inf`` or ``beta log Z``, the
+argmax set at ``beta = 0``; models must agree to :data:`PI_TOL`, values exactly in their infinite
+part."""
 
 from __future__ import annotations
 
@@ -50,6 +50,7 @@ from .common.wro_instances import (
     h_values,
     limit_optimum_by_definition,
     model_batch,
+    multiples_in,
     numerical_maximum,
     preference_batch,
 )
@@ -63,6 +64,7 @@ from .scaffold import (
     Min,
     Tally,
     cells,
+    chunked,
     maximum,
     minimum,
 )
@@ -71,8 +73,8 @@ from .scaffold import (
 PI_TOL = 1e-6
 #: The regularisation strengths drawn for the comparison with the numerical maximiser.
 BETAS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
-#: Extra instances with deterministic P and unbounded h, as a share of the instances.
-INFINITE_SHARE = 0.05
+#: One extra instance with deterministic P and unbounded h per this many instances.
+INFINITE_EVERY = 20
 #: The strengths of the beta -> 0 limit.
 LIMIT_BETAS = (1e-1, 1e-2, 1e-3, 1e-4)
 
@@ -293,13 +295,22 @@ def _curves() -> dict:
             wr = [win_rate(P, wro_optimum(P, q, b, mu, h).pi, q) for b in betas]
             out["series"].append({"anchor": aname, "h": h, "win_rate": [float(w) for w in wr]})
         out.setdefault("best", {})[aname] = float(np.max(wro_scores(P, q)))
+        out.setdefault("ref", {})[aname] = float(win_rate(P, mu, q))
+    out["P"], out["pi_ref"] = P.tolist(), mu.tolist()
     return out
 
 
-def check(ctx: CheckContext) -> CheckResult:
+def chunk(ctx: CheckContext) -> Stats:
+    """The chunk's float and exact instances (exact: global index a multiple of
+    :data:`~proofs_checks.common.wro_instances.EXACT_EVERY`), then its share of the infinite-score
+    instances (one per global index that is a multiple of :data:`INFINITE_EVERY`)."""
     stats = Stats()
     float_then_exact(ctx, stats, _float_part, _exact_part)
-    _infinite_part(ctx.rng, max(1, int(INFINITE_SHARE * ctx.instances)), stats)
+    _infinite_part(ctx.rng, multiples_in(ctx.start, ctx.instances, INFINITE_EVERY), stats)
+    return stats
+
+
+def finish(stats: Stats, ctx: CheckContext) -> CheckResult:
     worst = stats.witness
     observed = (
         f"{worst.count} disagreements; smallest: {worst.value['what']}"
@@ -316,25 +327,41 @@ def check(ctx: CheckContext) -> CheckResult:
 
 
 def figure(result: CheckResult, gallery: Gallery) -> None:
+    from .scaffold.figures import caption
+
     curves = result.details["curves"]
     betas = np.array(curves["betas"])
     anchors = sorted({s["anchor"] for s in curves["series"]})
-    size = (5 * len(anchors), 4)
-    with gallery.new("wro_closed_form_beta", size=size, ncols=len(anchors), sharey=True) as (
+    shown = {"P": np.round(curves["P"], 2), "pi_ref": np.round(curves["pi_ref"], 3)}
+    prefix = r"Instance (random non-BT $P$, $K = 6$, rounded; $\mu = \pi_{\mathrm{ref}}$): "
+    note = caption(shown, prefix=prefix)
+    with gallery.new("wro_closed_form_beta", ncols=len(anchors), sharey=True, instance=note) as (
         fig,
         axes,
     ):
         axes = np.atleast_1d(axes)
         for ax, aname in zip(axes, anchors, strict=True):
             for s in (s for s in curves["series"] if s["anchor"] == aname):
-                ax.semilogx(betas, s["win_rate"], label=f"h = {s['h']}")
-            ax.axhline(curves["best"][aname], color="k", ls="--", lw=1, label="max_y W_q(y)")
-            ax.axhline(0.5, color="grey", ls=":", lw=1)
-            ax.set_xlabel(r"$\beta$")
-            ax.set_title(f"anchor q = {aname}")
-        axes[0].set_ylabel(r"$\mathrm{WR}(\pi^*_\beta; q)$")
-        axes[0].legend(fontsize=8)
-        fig.suptitle("WRO-closed-form: win rate of the KL-regularized optimum (non-BT P, K = 6)")
+                ax.semilogx(betas, s["win_rate"], label=rf"$\pi^*_\beta$, $h$ = {s['h']}")
+            best = curves["best"][aname]
+            ax.axhline(best, color="k", ls="--", lw=1.5, label=r"$\max_y W_q(y)$ ($\beta \to 0$)")
+            if "ref" in curves:
+                ax.axhline(
+                    curves["ref"][aname],
+                    color="tab:purple",
+                    ls="-.",
+                    lw=1.5,
+                    label=r"$\pi_{\mathrm{ref}}$ ($\beta \to \infty$)",
+                )
+            ax.axhline(0.5, color="grey", ls=":", lw=1.5, label=r"$1/2 = \mathrm{WR}(q; q)$")
+            ax.set_xlabel(r"$\beta$ (KL weight)")
+            ax.set_ylabel(r"$\mathrm{WR}(\pi; q)$")
+            ax.set_title("anchor $q$ = " + ("data $\\mu$" if aname == "data mu" else aname))
+        axes[0].legend(loc="lower left")
+        fig.suptitle(
+            r"WRO-closed-form: win rate of the WRO optimum $\pi^*_\beta \propto \pi_{\mathrm{ref}}"
+            r"\, e^{h(P) q / \beta}$ against its anchor $q$, as $\beta$ varies"
+        )
 
 
 def _closed_form_at_twice_beta_is_caught(rng: np.random.Generator) -> bool:
@@ -353,7 +380,7 @@ CLAIM = Claim(
     "WRO-closed-form",
     "closed-form WRO optima equal numerical maximizers; the beta -> 0 limit is the argmax set",
     "holds",
-    check,
+    chunked(chunk, finish, size=2000),
     figure,
     default_instances=10_000,
     controls=(

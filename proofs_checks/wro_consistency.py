@@ -44,6 +44,7 @@ from .common.wro_instances import (
     h_values,
     limit_optimum_by_definition,
     model_batch,
+    multiples_in,
     preference_batch,
 )
 from .scaffold import (
@@ -56,6 +57,7 @@ from .scaffold import (
     Min,
     Tally,
     cells,
+    chunked,
     maximum,
     minimum,
 )
@@ -268,12 +270,15 @@ def _infinite_scores(rng: np.random.Generator, n: int, stats: Stats) -> None:
             )
 
 
-def check(ctx: CheckContext) -> CheckResult:
-    rng = ctx.rng
+def chunk(ctx: CheckContext) -> Stats:
+    """The chunk's instances by global index ``i``: exact when ``i`` is a multiple of
+    :data:`EXACT_EVERY`, else self-play when ``i`` is even and fixed-anchor when odd; then one
+    instance with infinite scores per multiple of :data:`INFINITE_EVERY`."""
+    rng, start, count = ctx.rng, ctx.start, ctx.instances
     stats = Stats()
-    n_exact = max(1, ctx.instances // EXACT_EVERY)
-    remaining = max(2, ctx.instances - n_exact)
-    n_fixed, n_self = remaining // 2, remaining - remaining // 2
+    n_exact = multiples_in(start, count, EXACT_EVERY)
+    n_self = multiples_in(start, count, 2) - multiples_in(start, count, 2 * EXACT_EVERY)
+    n_fixed = count - n_exact - n_self
     done = 0
     for cell in cells(rng, n_fixed, K=range(2, MAX_K + 1), h=H_NAMES):
         fams = ALL_FAMILIES if cell.h == "identity" else INTERIOR_FAMILIES
@@ -287,8 +292,14 @@ def check(ctx: CheckContext) -> CheckResult:
         ctx.progress(done)
     for _ in range(n_exact):
         _exact(rng, stats)
-    demo = _demonstration(rng, max(5, ctx.instances // 40), stats)
-    _infinite_scores(rng, max(1, ctx.instances // INFINITE_EVERY), stats)
+    _infinite_scores(rng, multiples_in(start, count, INFINITE_EVERY), stats)
+    return stats
+
+
+def finish(stats: Stats, ctx: CheckContext) -> CheckResult:
+    """The demonstration (once per claim, on ``max(5, instances // 40)`` instances per family and
+    K, from the finish generator), then the result."""
+    demo = _demonstration(ctx.rng, max(5, ctx.instances // 40), stats)
     worst = stats.witness
     g, b = demo["general"], demo["bradley_terry"]
     observed = (
@@ -313,41 +324,61 @@ def check(ctx: CheckContext) -> CheckResult:
 
 def figure(result: CheckResult, gallery: Gallery) -> None:
     """Rock-paper-scissors: the fixed-anchor optimum against the self-play equilibrium."""
+    from fractions import Fraction
+
+    from .scaffold.figures import caption
+
     P = rock_paper_scissors(exact=False)
-    q = np.array([0.5, 0.3, 0.2])  # the anchor: a data distribution leaning to rock
+    q_exact = [Fraction(1, 2), Fraction(3, 10), Fraction(1, 5)]  # data leaning to rock
+    q = np.array([float(v) for v in q_exact])
     ref = q
     models = {
-        "fixed anchor, beta=0": wro_optimum(P, q).pi,
-        "fixed anchor, beta=0.1": wro_optimum(P, q, 0.1, ref).pi,
-        "self-play, beta=0 (max. lottery)": np.asarray(wro_optimum(P, "self").pi, dtype=float),
-        "self-play, beta=0.1 (NLHF)": wro_optimum(P, "self", 0.1, ref).pi,
+        r"$\pi_{\mathrm{ref}} = q$": ref,
+        r"fixed anchor $q$, $\beta = 0$": wro_optimum(P, q).pi,
+        r"fixed anchor $q$, $\beta = 1/10$": wro_optimum(P, q, 0.1, ref).pi,
+        r"self-play, $\beta = 0$ (maximal lottery)": np.asarray(
+            wro_optimum(P, "self").pi, dtype=float
+        ),
+        r"self-play, $\beta = 1/10$ (NLHF)": wro_optimum(P, "self", 0.1, ref).pi,
     }
-    with gallery.new("wro_consistency_rps", size=(11, 4), ncols=2) as (fig, (ax1, ax2)):
-        width = 0.2
+    note = caption(
+        {"P": rock_paper_scissors(exact=True), "q": q_exact, "pi_ref": q_exact},
+        prefix="Instance (rock-paper-scissors; responses rock, scissors, paper): ",
+    )
+    demo = result.details.get("demonstration", {}).get("general")
+    if demo:
+        note += (
+            f"\nOn random non-Bradley-Terry P the anchor changes the optimum in "
+            f"{demo['anchor_changes_optimum']:.0%} and h in {demo['h_changes_optimum']:.0%} of "
+            "instances."
+        )
+    with gallery.new("wro_consistency_rps", ncols=2, instance=note) as (fig, (ax1, ax2)):
+        width = 0.16
         for i, (name, pi) in enumerate(models.items()):
-            ax1.bar(np.arange(3) + (i - 1.5) * width, pi, width, label=name)
+            ax1.bar(np.arange(3) + (i - 2) * width, pi, width, label=f"({i + 1}) {name}")
         ax1.set_xticks(range(3), ["rock", "scissors", "paper"])  # theory.preferences labels
-        ax1.set_ylabel("probability")
-        ax1.set_title("optimal models (anchor q = (0.5, 0.3, 0.2))")
-        ax1.legend(fontsize=7)
-        names = list(models)
+        ax1.set_xlabel("response $y$")
+        ax1.set_ylabel(r"probability $\pi(y)$")
+        ax1.set_ylim(0, 1.45)
+        ax1.set_title("the optimal models")
+        ax1.legend(loc="upper right", fontsize=15)
         vs_anchor = [float(win_rate(P, pi, q)) for pi in models.values()]
         worst_case = [float(np.min(P.T @ pi)) for pi in models.values()]
-        x = np.arange(len(names))
-        ax2.bar(x - 0.2, vs_anchor, 0.4, label="WR(pi; q)")
-        ax2.bar(x + 0.2, worst_case, 0.4, label="min_y WR(pi; y)")
-        ax2.axhline(0.5, color="k", ls=":", lw=1)
-        ax2.set_xticks(x, [n.replace(", ", "\n") for n in names], fontsize=7)
+        x = np.arange(len(models))
+        for dx, vals, label in (
+            (-0.2, vs_anchor, r"$\mathrm{WR}(\pi; q)$: against the anchor"),
+            (0.2, worst_case, r"$\min_y \mathrm{WR}(\pi; y)$: guaranteed"),
+        ):
+            bars = ax2.bar(x + dx, vals, 0.4, label=label)
+            ax2.bar_label(bars, [f"{v:.2f}" for v in vals], padding=3, fontsize=15)
+        ax2.axhline(0.5, color="k", ls=":", lw=1.5, label="1/2")
+        ax2.set_xticks(x, [f"({k + 1})" for k in x])
+        ax2.set_xlabel("model, numbered as in the left legend (1) to (5)")
+        ax2.set_ylabel("win rate")
+        ax2.set_ylim(0, 1.1)
         ax2.set_title("win rate against the anchor vs guaranteed win rate")
-        ax2.legend(fontsize=8)
-        demo = result.details.get("demonstration", {}).get("general")
-        if demo:
-            fig.suptitle(
-                "WRO-consistency: each optimum is best against its own competitor; non-BT P: "
-                f"anchor changes the optimum in {demo['anchor_changes_optimum']:.0%}, h in "
-                f"{demo['h_changes_optimum']:.0%} of instances",
-                fontsize=9,
-            )
+        ax2.legend(loc="upper right")
+        fig.suptitle("WRO-consistency: each WRO optimum is best against its own competitor")
 
 
 def _shifted_optimum_is_caught(rng: np.random.Generator) -> bool:
@@ -364,7 +395,7 @@ CLAIM = Claim(
     "WRO-consistency",
     "the WRO optimum attains the maximal h-win rate against its competitor",
     "holds",
-    check,
+    chunked(chunk, finish, size=2500),
     figure,
     default_instances=10_000,
     controls=(Control("a shifted optimum is caught", _shifted_optimum_is_caught),),

@@ -42,7 +42,17 @@ from .common.wro_instances import (
     model_batch,
     preference_batch,
 )
-from .scaffold import CheckContext, CheckResult, Claim, Control, Max, Tally, cells, maximum
+from .scaffold import (
+    CheckContext,
+    CheckResult,
+    Claim,
+    Control,
+    Max,
+    Tally,
+    cells,
+    chunked,
+    maximum,
+)
 
 #: Float agreement of objective differences and evaluation differences.
 TOL = 1e-10
@@ -171,9 +181,15 @@ def _exact_part(ctx: CheckContext, n_exact: int, stats: Stats) -> None:
             )
 
 
-def check(ctx: CheckContext) -> CheckResult:
+def chunk(ctx: CheckContext) -> Stats:
+    """The chunk's float pairs (batched per K, h, beta) and exact pairs (global index a multiple
+    of :data:`~proofs_checks.common.wro_instances.EXACT_EVERY`)."""
     stats = Stats()
     float_then_exact(ctx, stats, _float_part, _exact_part)
+    return stats
+
+
+def finish(stats: Stats, ctx: CheckContext) -> CheckResult:
     worst = stats.witness
     observed = (
         f"{worst.count} order disagreements (smallest at K, beta = {worst.size})"
@@ -202,7 +218,7 @@ CLAIM = Claim(
     "objective order = h-win-rate order between any two models (beta = 0; the "
     "regularized win rate for beta > 0)",
     "holds",
-    check,
+    chunked(chunk, finish, size=2500),
     None,
     default_instances=10_000,
     controls=(Control("an objective against the wrong anchor is caught", _wrong_anchor_is_caught),),

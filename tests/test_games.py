@@ -441,11 +441,11 @@ def test_tolerance_must_be_positive():
 
 
 def _run_check(instances=40):
-    from proofs_checks.nlhf_is_wro import check
+    from proofs_checks.nlhf_is_wro import CLAIM
     from proofs_checks.scaffold import CheckContext
     from proofs_checks.scaffold.registry import claim_rng
 
-    return check(CheckContext(instances=instances, seed=0, rng=claim_rng(0, "NLHF-is-WRO")))
+    return CLAIM.check(CheckContext(instances=instances, seed=0, rng=claim_rng(0, "NLHF-is-WRO")))
 
 
 def test_nlhf_check_agrees_with_the_real_solvers():

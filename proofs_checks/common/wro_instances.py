@@ -38,18 +38,27 @@ NEWTON_TOL = 1e-12
 ROUNDING = 1e-15
 
 
+def multiples_in(start: int, count: int, every: int) -> int:
+    """How many of the global instance indices ``start .. start + count - 1`` are multiples of
+    ``every`` (a chunk's share of a one-in-``every`` part, the same for any chunking).
+
+    >>> multiples_in(0, 100, 20), multiples_in(0, 30, 20), multiples_in(20, 20, 20)
+    (5, 2, 1)
+    """
+    return -(-(start + count) // every) + (-start // every)
+
+
 def float_then_exact(
     ctx: Any,
     stats: Any,
     float_part: Callable[[Any, int, Any], None],
     exact_part: Callable[[Any, int, Any], None],
 ) -> None:
-    """Split a check's ``ctx.instances`` instances into exact ones (one in :data:`EXACT_EVERY`,
-    at least one) and float ones (the rest, at least one), and run ``float_part(ctx, n_float,
-    stats)`` then ``exact_part(ctx, n_exact, stats)``."""
-    n_exact = max(1, ctx.instances // EXACT_EVERY)
-    n_float = max(1, ctx.instances - n_exact)
-    float_part(ctx, n_float, stats)
+    """Split a chunk's ``ctx.instances`` instances (global indices from ``ctx.start``) into exact
+    ones (those whose index is a multiple of :data:`EXACT_EVERY`) and float ones (the rest), and
+    run ``float_part(ctx, n_float, stats)`` then ``exact_part(ctx, n_exact, stats)``."""
+    n_exact = multiples_in(ctx.start, ctx.instances, EXACT_EVERY)
+    float_part(ctx, ctx.instances - n_exact, stats)
     exact_part(ctx, n_exact, stats)
 
 
