@@ -162,9 +162,7 @@ def _variants(problem: Any, g: dict[str, np.random.Generator]) -> dict[str, Desi
     out = {"true judge": run_design_problem(problem, problem.P, primary, DESIGN, g["train_true"])}
     for m in JUDGE_SIZES:
         P_hat = proxy_judge(g[f"judge_{m}"], problem.P, problem.mu, m)
-        out[f"judge n = {m}"] = run_design_problem(
-            problem, P_hat, primary, DESIGN, g[f"train_{m}"]
-        )
+        out[f"judge n = {m}"] = run_design_problem(problem, P_hat, primary, DESIGN, g[f"train_{m}"])
     return out
 
 
@@ -430,19 +428,85 @@ def write_records(result: CheckResult, outdir: Path = RECORDS_DIR) -> list[Path]
 
 
 def figure(result: CheckResult, gallery: Gallery) -> None:
-    """The primary statistic per problem with its control, and the paper's three displays; the
-    records go to :data:`RECORDS_DIR` (:func:`write_records`)."""
+    """The primary statistic per problem with its control, a one-panel version for slides, and
+    the paper's three displays; the records go to :data:`RECORDS_DIR` (:func:`write_records`)."""
     write_records(result)
     d = result.details
-    with gallery.new("opt_success_scatter", size=(11, 4.2), ncols=2) as (_fig, (ax, bx)):
+    note = _setup_caption(d)
+    with gallery.new("opt_success_simple", instance=note) as (_fig, ax):
+        _draw_simple(ax, d)
+    with gallery.new("opt_success_scatter", ncols=2, instance=note) as (_fig, (ax, bx)):
         _draw_scatter(ax, d)
         _draw_statistic(bx, d)
-    with gallery.new("opt_success_expected_vs_achieved", size=(6, 5)) as (_fig, ax):
+    with gallery.new("opt_success_expected_vs_achieved", instance=note) as (_fig, ax):
         _draw_expected(ax, d["displays"])
-    with gallery.new("opt_success_h_variants", size=(7.5, 2.6)) as (_fig, ax):
+    with gallery.new("opt_success_h_variants", instance=note) as (_fig, ax):
         _draw_h_table(ax, d["displays"])
-    with gallery.new("opt_success_trajectories", size=(6.5, 4.5)) as (_fig, ax):
+    with gallery.new("opt_success_trajectories", instance=note) as (_fig, ax):
         _draw_trajectories(ax, d["displays"]["trajectories"])
+
+
+def _setup_caption(d: dict[str, Any]) -> str:
+    """The experiment's instance in words: problems, sizes, judge, grid (docs/opt_success.md)."""
+    cfg = d.get("config", {})
+    des = cfg.get("design", {})
+    return (
+        f"{cfg.get('problems', '?')} random problems (design of docs/opt_success.md): "
+        f"$M$ = {des.get('M')} prompts, $K$ in {list(des.get('Ks', []))} responses, $P$ "
+        f"Bradley-Terry or general; a proxy judge from {des.get('n_judge')} comparisons per "
+        f"prompt; {len(cfg.get('objectives', []))} objectives (the first "
+        f"{cfg.get('primary_objectives')} WRO variants are the primary population), each trained "
+        "in 64 optimization cells (step scale x steps x batch size x policy); seed "
+        f"{cfg.get('seed')}."
+    )
+
+
+def _pretty(label: str) -> str:
+    """An objective's code label (``WRO[logit, ref, beta=0.05]``) in the paper's notation."""
+    name, _, rest = label.partition("[")
+    parts = [p.strip() for p in rest.rstrip("]").split(",") if p.strip()]
+    anchors = {"ref": r"$\pi_{\mathrm{ref}}$", "data": r"$\mu$", "self": "self-play"}
+    words = []
+    for p in parts:
+        if p.startswith("beta="):
+            words.append(rf"$\beta$ = {p[5:]}")
+        elif p in anchors:
+            words.append(f"$q$ = {anchors[p]}")
+        else:
+            words.append(f"$h$ = {p}")
+    return f"{name} ({', '.join(words)})" if words else name
+
+
+def _draw_simple(ax: Any, d: dict[str, Any]) -> None:
+    """For slides: how much of the final win rate each predictor explains, per problem."""
+    rows = d["per_problem"]
+    succ = np.array([r["r2_success"] for r in rows], dtype=float)
+    obj = np.array([r["r2_objective"] for r in rows], dtype=float)
+    for x, vals, colour in ((0, succ, "C0"), (1, obj, "C1")):
+        ax.bar(x, vals.mean(), 0.6, color=colour, alpha=0.6)
+        ax.annotate(
+            f"{vals.mean():.2f}",
+            (x, vals.mean()),
+            xytext=(0, 8),
+            textcoords="offset points",
+            ha="center",
+        )
+        jitter = np.linspace(-0.15, 0.15, len(vals)) if len(vals) > 1 else np.zeros(1)
+        ax.scatter(x + jitter, vals, color="black", s=40, zorder=3)
+    ax.scatter([], [], color="black", s=40, label="one problem")
+    ax.bar([], [], color="grey", alpha=0.6, label="mean over problems")
+    ax.axhline(0, color="grey", lw=1)
+    ax.set_xticks(
+        [0, 1],
+        ["optimization success $s^+$\n(how far training got)", "objective choice\n(which loss)"],
+    )
+    ax.set_xlabel("what predicts the final win rate")
+    ax.set_ylabel(r"out-of-sample $R^2$ of the final win rate")
+    ax.set_title(
+        f"opt-success: what explains the final win rate? (over {len(rows)} problems the rule "
+        f"says: {d['primary']['decision']})"
+    )
+    ax.legend(loc="upper right")
 
 
 def _draw_scatter(ax: Any, d: dict[str, Any]) -> None:
@@ -452,77 +516,92 @@ def _draw_scatter(ax: Any, d: dict[str, Any]) -> None:
     wr = np.array(cols["win_rate"])[keep]
     h = np.array([lab.split("[")[1].split(",")[0] for lab in np.array(cols["objective"])[keep]])
     for k, name in enumerate(("identity", "log", "logit")):
-        ax.scatter(s[h == name], wr[h == name], s=6, alpha=0.5, color=f"C{k}", label=f"h = {name}")
-    ax.set_xlabel("bounded success s+ (training judge)")
-    ax.set_ylabel(r"final win rate WR($\pi_T$; $\pi_{ref}$), true P")
-    ax.set_title("problem 0, primary population", fontsize=9)
-    ax.legend(frameon=False)
+        ax.scatter(
+            s[h == name], wr[h == name], s=25, alpha=0.5, color=f"C{k}", label=f"$h$ = {name}"
+        )
+    ax.set_xlabel("bounded success $s^+$ (training judge)")
+    ax.set_ylabel(r"final win rate $\mathrm{WR}(\pi_T; \pi_{\mathrm{ref}})$, true $P$")
+    ax.set_title("one run per point (problem 0, primary population)")
+    ax.legend(loc="upper left")
 
 
 def _draw_statistic(ax: Any, d: dict[str, Any]) -> None:
     deltas = [row["delta"] for row in d["per_problem"]]
-    ax.bar(range(len(deltas)), deltas, color="C0", alpha=0.7, label="per problem")
+    ax.bar(range(len(deltas)), deltas, color="C0", alpha=0.7, label="one problem")
     for name, key, colour in (
-        ("Delta", "primary", "k"),
+        (r"$\Delta$", "primary", "k"),
         ("shuffled control", "negative_control", "C3"),
     ):
         iv = d[key]
-        ax.axhline(iv["estimate"], color=colour, lw=1.2, label=f"{name} {iv['estimate']:+.3f}")
+        ax.axhline(iv["estimate"], color=colour, lw=2, label=f"{name} {iv['estimate']:+.3f}")
         if np.isfinite(iv["low"]):
             ax.axhspan(iv["low"], iv["high"], color=colour, alpha=0.12)
-    ax.axhline(0, color="grey", lw=0.8, ls=":")
+    ax.axhline(0, color="grey", lw=1.5, ls=":")
+    ax.set_xticks(range(len(deltas)))
     ax.set_xlabel("problem")
-    ax.set_ylabel(r"$R^2_{oos}$(s+ bins) $-$ $R^2_{oos}$(objective)")
-    ax.set_title(f"primary statistic: {d['primary']['decision']}", fontsize=9)
-    ax.legend(frameon=False, fontsize=7)
+    ax.set_ylabel(r"$R^2_{oos}(s^+$ bins$)$ $-$ $R^2_{oos}$(objective)")
+    ax.set_title(rf"primary statistic $\Delta$: {d['primary']['decision']}")
+    ax.legend(loc="upper right")
 
 
 def _draw_expected(ax: Any, disp: dict[str, Any]) -> None:
     x, y = np.array(disp["expected_win_rate"]), np.array(disp["achieved_win_rate"])
+    ax.scatter(x[:PRIMARY], y[:PRIMARY], marker="o", color="C0", s=70, label="WRO (primary)")
     for i, label in enumerate(disp["labels"]):
-        marker = "o" if i < PRIMARY else "s"
-        ax.scatter(x[i], y[i], marker=marker, color=f"C{i % 10}", s=22)
         if i >= PRIMARY:
-            ax.annotate(label, (x[i], y[i]), fontsize=6, xytext=(3, 3), textcoords="offset points")
+            ax.scatter(
+                x[i], y[i], marker="s", color=f"C{1 + i - PRIMARY}", s=90, label=_pretty(label)
+            )
     lo, hi = min(x.min(), y.min()) - 0.01, max(x.max(), y.max()) + 0.01
-    ax.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="achieved = expected")
-    ax.set_xlabel("expected win rate (exact optimum, true P)")
+    ax.plot([lo, hi], [lo, hi], "k--", lw=1.5, label="achieved = expected")
+    ax.set_xlabel("expected win rate (the objective's exact optimum, true $P$)")
     ax.set_ylabel("achieved win rate (mean over runs)")
-    ax.set_title("expected vs achieved (o: WRO primary, s: DPO/SFT/NLHF)", fontsize=9)
-    ax.legend(frameon=False, fontsize=7)
+    ax.set_title("expected vs achieved win rate of each objective")
+    ax.legend(loc="upper left")
 
 
 def _draw_h_table(ax: Any, disp: dict[str, Any]) -> None:
+    from .scaffold.figures import draw_table
+
     labels, wr, sp = disp["labels"], disp["achieved_win_rate"], disp["mean_success_plus"]
     rows = []
     for h in ("identity", "log", "logit"):
-        row = [h]
+        row = [f"$h$ = {h}"]
         for beta in ("0.01", "0.05", "0.2"):
             at = [i for i, lab in enumerate(labels[:PRIMARY]) if lab.startswith(f"WRO[{h},")]
             at = [i for i in at if labels[i].endswith(f"beta={beta}]")]
             row.append(
-                f"{np.mean([wr[i] for i in at]):.3f} (s+ {np.mean([sp[i] for i in at]):.2f})"
+                f"{np.mean([wr[i] for i in at]):.3f} ($s^+$ {np.mean([sp[i] for i in at]):.2f})"
             )
         rows.append(row)
-    ax.axis("off")
-    table = ax.table(
-        cellText=rows,
-        colLabels=["h", "beta = 0.01", "beta = 0.05", "beta = 0.2"],
-        loc="center",
+    header = ["", r"$\beta$ = 0.01", r"$\beta$ = 0.05", r"$\beta$ = 0.2"]
+    draw_table(ax, rows, header, fontsize=20)
+    ax.set_title(
+        "mean achieved win rate (mean success $s^+$) of the WRO variants, both anchors, all cells"
     )
-    table.scale(1, 1.4)
-    ax.set_title("mean achieved win rate of the h variants (both anchors, all cells)", fontsize=9)
 
 
 def _draw_trajectories(ax: Any, trajectories: list[dict[str, Any]]) -> None:
     for k, t in enumerate(trajectories):
         J = np.array(t["J"])
         span = np.ptp(J) or 1.0
-        ax.plot((J - J[0]) / span, t["win_rate"], "-o", ms=3, color=f"C{k}", label=t["objective"])
-    ax.set_xlabel("training objective J (rescaled: (J - J_0) / range)")
-    ax.set_ylabel("win rate against pi_ref (true P)")
-    ax.set_title("objective vs win rate along training (problem 0, c = 1, B = 32)", fontsize=9)
-    ax.legend(frameon=False, fontsize=7)
+        x, y = (J - J[0]) / span, np.asarray(t["win_rate"], dtype=float)
+        ax.plot(x, y, "-o", ms=6, color=f"C{k}", label=_pretty(t["objective"]))
+        ax.plot(x[:1], y[:1], "o", ms=12, mfc="white", mec=f"C{k}")
+        if len(x) >= 2:
+            ax.annotate(
+                "",
+                xy=(x[-1], y[-1]),
+                xytext=(x[-2], y[-2]),
+                arrowprops={"arrowstyle": "-|>", "color": f"C{k}", "lw": 2},
+            )
+    ax.set_xlabel(r"training objective, rescaled: $(J - J_0) / \mathrm{range}(J)$")
+    ax.set_ylabel(r"win rate against $\pi_{\mathrm{ref}}$ (true $P$)")
+    ax.set_title(
+        "objective vs win rate along training (problem 0, step scale 1, batch 32); "
+        "hollow: start, arrow: end"
+    )
+    ax.legend(loc="upper left")
 
 
 # ---------------------------------------------------------------------------------------------

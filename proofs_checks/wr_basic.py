@@ -24,7 +24,7 @@ from theory import (
     win_rate_covariance,
 )
 from theory.preferences import FAMILIES
-from theory.winrate import win_rate_batch
+from theory.winrate import response_win_rates, win_rate_batch
 
 from .scaffold import (
     CheckContext,
@@ -35,6 +35,7 @@ from .scaffold import (
     Max,
     Samples,
     Tally,
+    chunked,
     maximum,
     samples,
 )
@@ -84,11 +85,13 @@ def _offer(stats: Stats, n: int, K: int, identity: str, **case: Any) -> None:
     stats.witness.offer((K, n), {"identity": identity, **case})
 
 
-def check(ctx: CheckContext) -> CheckResult:
+def chunk(ctx: CheckContext) -> Stats:
+    """The chunk's instances: those of even global index are exact, the others float."""
     rng = ctx.rng
     stats = Stats()
     batch: dict[int, list] = {}
-    for n in range(ctx.instances):
+    for i in range(ctx.instances):
+        n = ctx.start + i
         exact = n % 2 == 0
         K = int(rng.integers(2, MAX_K + 1))
         family = FAMILIES[int(rng.integers(len(FAMILIES)))]
@@ -116,15 +119,24 @@ def check(ctx: CheckContext) -> CheckResult:
             wr = float(win_rate(P, pi, q))
             batch.setdefault(K, []).append((P, pi, q, wr))
             stats.scatter.add((wr - 0.5, float(win_rate_covariance(P, pi, q))))
-        ctx.progress(n + 1)
+        ctx.progress(i + 1)
+    _compare_batched(stats, batch, ctx.start)
+    return stats
+
+
+def _compare_batched(stats: Stats, batch: dict[int, list], start: int) -> None:
+    """The batched float kernel against the single-instance values, one batch per K."""
     for items in batch.values():
         Ps, pis, qs, singles = (np.array(v) for v in zip(*items, strict=True))
         err = float(np.max(np.abs(win_rate_batch(Ps, pis, qs) - singles)))
         stats.max_batch_error.add(err)
         if err > TOL:
             stats.witness.offer(
-                (Ps.shape[1], 0), {"identity": "batched = single", "max_error": err}
+                (Ps.shape[1], start), {"identity": "batched = single", "max_error": err}
             )
+
+
+def finish(stats: Stats, ctx: CheckContext) -> CheckResult:
     worst = stats.witness
     if worst.value is not None:
         observed = f"{worst.count} violations; smallest: {worst.value['identity']}"
@@ -140,15 +152,62 @@ def check(ctx: CheckContext) -> CheckResult:
 
 
 def figure(result: CheckResult, gallery: Gallery) -> None:
+    from .common.text import format_exact
+    from .scaffold.figures import caption, tex
+
     pts = np.array(result.details.get("scatter", []), dtype=float).reshape(-1, 2)
-    with gallery.new("wr_basic_covariance", size=(4.5, 4.5)) as (_fig, ax):
-        ax.scatter(pts[:, 1], pts[:, 0], s=6, alpha=0.5, label="random instances")
-        lim = 0.5
-        ax.plot([-lim, lim], [-lim, lim], "k--", lw=1, label="y = x")
-        ax.set_xlabel(r"$\mathrm{Cov}_{y\sim q}(\pi(y)/q(y),\ W_q(y))$")
+    example = _example()
+    P, q, pi = example["P"], example["q"], example["pi"]
+    note = (
+        f"Left: {len(pts)} random float instances (K = 2..8, preference families "
+        f"{', '.join(FAMILIES)}; seed as in the report).\n" + caption(example, prefix="Right: ")
+    )
+    with gallery.new("wr_basic_covariance", ncols=2, instance=note) as (_fig, (ax, bx)):
+        ax.scatter(pts[:, 1], pts[:, 0], s=30, alpha=0.6, label="one random instance")
+        ax.plot([-0.5, 0.5], [-0.5, 0.5], "k--", lw=1.5, label="the identity: both sides equal")
+        ax.set_xlabel(r"$\mathrm{Cov}_{y\sim q}\,(\pi(y)/q(y),\ W_q(y))$")
         ax.set_ylabel(r"$\mathrm{WR}(\pi; q) - 1/2$")
-        ax.set_title("WR-basic: the covariance identity")
+        ax.set_title(r"WR-basic: $\mathrm{WR}(\pi; q) - 1/2 = \mathrm{Cov}$ on every instance")
         ax.legend(loc="upper left")
+        W = response_win_rates(P, q)
+        ratio = pi / q
+        cov = sum(q * ratio * W) - sum(q * ratio) * sum(q * W)
+        x = np.arange(len(q))
+        for k, (vals, name) in enumerate(
+            [(q, r"$q(y)$"), (ratio, r"$\pi(y)/q(y)$"), (W, r"$W_q(y) = (Pq)(y)$")]
+        ):
+            bars = bx.bar(x + (k - 1) * 0.27, [float(v) for v in vals], 0.27, label=name)
+            bx.bar_label(bars, [format_exact(v) for v in vals], padding=2, fontsize=15)
+        bx.axhline(0.5, color="gray", ls=":", lw=1.5, label="1/2")
+        bx.set_xticks(x, [f"$y = {i}$" for i in x])
+        bx.set_xlabel("response $y$")
+        bx.set_ylabel("value")
+        bx.set_ylim(0, 1.5 * float(max(ratio)))
+        bx.legend(loc="upper left")
+        bx.set_title("one exact instance, decomposed")
+        bx.text(
+            0.97,
+            0.97,
+            rf"$\mathrm{{WR}}(\pi; q) = \sum_y \pi(y)\,W_q(y) = {tex(win_rate(P, pi, q))}$"
+            "\n"
+            rf"$\mathrm{{Cov}}_{{y\sim q}}(\pi/q,\ W_q) = {tex(cov)}$"
+            "\n"
+            rf"$1/2 + \mathrm{{Cov}} = {tex(Fraction(1, 2) + cov)}$",
+            transform=bx.transAxes,
+            ha="right",
+            va="top",
+            linespacing=1.8,
+            bbox={"facecolor": "white", "edgecolor": "gray"},
+        )
+
+
+def _example() -> dict[str, np.ndarray]:
+    """The figure's decomposed example (exact): a cyclic ``P`` on 3 responses, an anchor ``q``
+    and a model ``pi``."""
+    F = Fraction
+    P = [[F(1, 2), F(3, 4), F(1, 5)], [F(1, 4), F(1, 2), F(2, 3)], [F(4, 5), F(1, 3), F(1, 2)]]
+    q, pi = [F(1, 2), F(1, 3), F(1, 6)], [F(1, 6), F(1, 3), F(1, 2)]
+    return {k: np.array(v, dtype=object) for k, v in (("P", P), ("q", q), ("pi", pi))}
 
 
 def _planted_bug_is_caught(broken: Any) -> Any:
@@ -184,7 +243,7 @@ CLAIM = Claim(
     "WR-basic",
     "WR(pi;pi)=1/2, WR(pi;q)+WR(q;pi)=1, bilinearity, covariance identity",
     "holds",
-    check,
+    chunked(chunk, finish, size=500),
     figure,
     default_instances=10_000,
     controls=CONTROLS,

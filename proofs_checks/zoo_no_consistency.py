@@ -200,7 +200,9 @@ def figure(result: CheckResult, gallery: Gallery) -> None:
         for i, (name, p) in enumerate(pts.items()):
             if name in inside:
                 near = [g for g in groups if np.abs(g[0] - p).max() < 0.012]
-                (near[0][1] if near else groups.append((p, [])) or groups[-1][1]).append(i + 1)
+                if not near:
+                    groups.append((p, []))
+                (near[0] if near else groups[-1])[1].append(i + 1)
             marker, colour = special.get(name, ("o", "tab:blue"))
             ax.scatter(p[0], p[2], s=300 if marker == "*" else 90, marker=marker, color=colour)
         for k, (key, numbers) in enumerate(groups):

@@ -196,9 +196,12 @@ def render() -> str:
     witnesses = catalog_counterexamples()
     out += _catalog_table(witnesses) + _catalog_details(witnesses)
     out.append(
-        "The figure `figures/u_catalog_counterexamples.png` (drawn by the U-catalog claim) shows "
-        "each counterexample: the evaluation's two values next to the win rate's on the same "
-        f"inputs.  Regenerate this page with `{COMMAND}`.\n"
+        "The figures `u_catalog_<evaluation>.png` in `figures/` (one per evaluation, e.g. "
+        "`u_catalog_borda_score.png`; drawn by the U-catalog claim) show each "
+        "counterexample: the evaluation's values at the two inputs the property compares (input "
+        "A is the relation's left side, lhs above; input B its right side, rhs) next to the win "
+        "rate's on the same inputs; `u_catalog_survey.png` shows which property each "
+        f"evaluation breaks on random instances.  Regenerate this page with `{COMMAND}`.\n"
     )
     return "\n".join(out)
 
