@@ -85,9 +85,7 @@ class CatalogSearch:
 
 
 @functools.cache
-def search_one(
-    name: str, seed: int = CATALOG_SEED, trials: int = CATALOG_TRIALS
-) -> CatalogSearch:
+def search_one(name: str, seed: int = CATALOG_SEED, trials: int = CATALOG_TRIALS) -> CatalogSearch:
     """The smallest exact witness found for the catalog member ``name``, with every candidate
     seen (its own generator, from ``seed`` and the name)."""
     rng = np.random.default_rng([seed, zlib.crc32(name.encode())])

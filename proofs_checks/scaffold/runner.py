@@ -102,9 +102,7 @@ def _size(claim: Claim, instances: int | None, quick: bool) -> int:
     return claim.quick_instances if quick else claim.default_instances
 
 
-def _tasks(
-    claim: Claim, slot: int, n: int, seed: int, *, prove: bool, sample: bool
-) -> list[Task]:
+def _tasks(claim: Claim, slot: int, n: int, seed: int, *, prove: bool, sample: bool) -> list[Task]:
     """The tasks of the claim in position ``slot`` of the run: its chunks (or its whole check),
     its controls, its proof."""
     module = claim_module(claim)
