@@ -206,7 +206,7 @@ def test_ctrl_c_stops_the_workers_and_writes_the_partial_report(tmp_path):
     """A real SIGINT to a two-worker run: one line, exit status 130, the partial JSON, no
     traceback, and the run stops within seconds (the workers do not finish the claim)."""
     out = tmp_path / "r.json"
-    cmd = [sys.executable, "-m", "proofs_checks", "--only", "WR-basic", "--instances", "10000000"]
+    cmd = [sys.executable, "-m", "proofs_checks", "--only", "WR-basic", "--instances", "1000000"]
     cmd += ["--no-figures", "--workers", "2", "--json", str(out)]
     run = subprocess.Popen(
         cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -21,6 +21,7 @@ the main process stops them and the runner writes the partial report.
 from __future__ import annotations
 
 import importlib
+import itertools
 import os
 import signal
 import time
@@ -55,6 +56,8 @@ __all__ = [
 
 TaskKind = Literal["chunk", "check", "controls", "proof"]
 
+#: Tasks submitted ahead per local worker process.
+IN_FLIGHT = 4
 #: Seconds to wait for a Dask scheduler before giving up.
 CONNECT_TIMEOUT_S = 10
 
@@ -326,25 +329,41 @@ class ProcessEngine:
     def _round(
         self, tasks: list[Task], attempts: dict[Task, int], on_done: Callable[[Outcome], None]
     ) -> list[Task]:
-        """Submit ``tasks`` to a pool; the tasks left unfinished when the pool broke."""
+        """Run ``tasks`` on a pool, at most :data:`IN_FLIGHT` per worker submitted at a time (so
+        a run of a million chunks neither fills memory nor blocks a stop); the tasks left
+        unfinished when the pool broke."""
         self._pool = self._pool or self._new_pool()
         futures: dict[Future[Outcome], Task] = {}
+        queue = iter(tasks)
+        done: set[Task] = set()
         try:
-            for task in tasks:
-                attempts[task] += 1
-                futures[self._pool.submit(execute, task)] = task
-            waiting = set(futures)
+            waiting: set[Future[Outcome]] = set()
+            for task in itertools.islice(queue, IN_FLIGHT * self.workers):
+                waiting.add(self._submit(task, attempts, futures))
             while waiting:
                 finished, waiting = wait(waiting, return_when=FIRST_COMPLETED)
                 for future in _in_order(finished, futures):
                     on_done(future.result())
+                    done.add(futures[future])
+                    task = next(queue, None)
+                    if task is not None:
+                        waiting.add(self._submit(task, attempts, futures))
         except BrokenProcessPool:
             self._shutdown(kill=True)
-            return [t for f, t in futures.items() if not (f.done() and _succeeded(f))]
+            return [t for t in tasks if t not in done]
         except BaseException:
             self._shutdown(kill=True)
             raise
         return []
+
+    def _submit(
+        self, task: Task, attempts: dict[Task, int], futures: dict[Future[Outcome], Task]
+    ) -> Future[Outcome]:
+        assert self._pool is not None
+        attempts[task] += 1
+        future = self._pool.submit(execute, task)
+        futures[future] = task
+        return future
 
     def _shutdown(self, *, kill: bool) -> None:
         pool, self._pool = self._pool, None
