@@ -21,15 +21,16 @@ the main process stops them and the runner writes the partial report.
 from __future__ import annotations
 
 import importlib
-import itertools
 import os
 import signal
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from .chunks import Chunked, chunk_context
@@ -54,7 +55,7 @@ __all__ = [
     "where",
 ]
 
-TaskKind = Literal["chunk", "check", "controls", "proof"]
+TaskKind = Literal["chunk", "check", "controls", "proof", "figure"]
 
 #: Tasks submitted ahead per local worker process.
 IN_FLIGHT = 4
@@ -97,6 +98,9 @@ class Task:
     index: int = 0
     start: int = 0
     count: int = 0
+    #: a figure task's input: the claim's result and the folder to draw into
+    result: Any = field(default=None, compare=False, hash=False, repr=False)
+    outdir: str = ""
 
 
 @dataclass
@@ -206,18 +210,35 @@ def _run_proof(claim: Claim, task: Task, progress: Callable[[int], None]) -> Any
     return proofs.prove(claim.id, seed=task.seed)
 
 
+def _run_figure(claim: Claim, task: Task, progress: Callable[[int], None]) -> list[str]:
+    """Draw the claim's figures of ``task.result`` into ``task.outdir``; the files written."""
+    import matplotlib
+
+    from .figures import Gallery
+
+    matplotlib.use("Agg")
+    assert claim.figure is not None
+    outdir = Path(task.outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    gallery = Gallery(outdir)
+    claim.figure(task.result, gallery)
+    return [str(p) for p in gallery.paths]
+
+
 _RUN: dict[str, Callable[[Claim, Task, Callable[[int], None]], Any]] = {
     "chunk": _run_chunk,
     "check": _run_check,
     "controls": _run_controls,
     "proof": _run_proof,
+    "figure": _run_figure,
 }
 
 
 # --- engines ----------------------------------------------------------------------------------
 
 
-OnDone = Callable[[Outcome], None]
+#: Called with each outcome; returns the follow-up tasks it asks for (a finished claim's figure).
+OnDone = Callable[[Outcome], list[Task]]
 OnProgress = Callable[[Task, int], None]
 
 
@@ -230,8 +251,9 @@ class Engine(Protocol):
     def run(
         self, tasks: list[Task], local: dict[int, Claim], on_done: OnDone, on_progress: OnProgress
     ) -> None:
-        """Run ``tasks``; those of the claims in ``local`` (by slot) run in this process, and
-        report their advancement within a task to ``on_progress(task, done)``."""
+        """Run ``tasks`` and every follow-up task ``on_done`` returns; those of the claims in
+        ``local`` (by slot) run in this process, and report their advancement within a task to
+        ``on_progress(task, done)``."""
         ...
 
     def close(self) -> None: ...
@@ -243,7 +265,7 @@ def run_locally(task: Task, claim: Claim, on_progress: OnProgress) -> Outcome:
 
 
 class SerialEngine:
-    """Every task in turn, in this process (``--workers 1``)."""
+    """Every task in turn, in this process (``--workers 1``); a follow-up task runs next."""
 
     name = "serial"
     workers = 1
@@ -251,21 +273,32 @@ class SerialEngine:
     def run(
         self, tasks: list[Task], local: dict[int, Claim], on_done: OnDone, on_progress: OnProgress
     ) -> None:
-        for task in tasks:
+        queue = deque(tasks)
+        while queue:
+            task = queue.popleft()
             claim = local.get(task.slot) or find_claim(task.module, task.claim_id)
             if claim is None:
-                on_done(execute(task))  # the outcome says the claim was not found
+                outcome = execute(task)  # the outcome says the claim was not found
             else:
-                on_done(run_locally(task, claim, on_progress))
+                outcome = run_locally(task, claim, on_progress)
+            queue.extendleft(reversed(on_done(outcome)))
 
     def close(self) -> None:
         pass
 
 
+def _run_here(
+    tasks: list[Task], local: dict[int, Claim], on_done: OnDone, on_progress: OnProgress
+) -> None:
+    """Run the tasks of local claims in this process, with their follow-ups."""
+    SerialEngine().run([t for t in tasks if t.slot in local], local, on_done, on_progress)
+
+
 #: Submission order on parallel engines: whole checks and proofs (one long task each) first,
 #: then the chunks, then the controls, so that short tasks fill the workers at the end of a
-#: run.  Only the scheduling depends on it, never the report.
-_FIRST = {"check": 0, "proof": 0, "chunk": 1, "controls": 2}
+#: run (a figure, asked for when its claim finishes, goes to the front of the queue).  Only the
+#: scheduling depends on it, never the report.
+_FIRST = {"figure": 0, "check": 0, "proof": 0, "chunk": 1, "controls": 2}
 
 
 def _schedule(task: Task) -> int:
@@ -312,7 +345,7 @@ class ProcessEngine:
         attempts = dict.fromkeys(remote, 0)
         pending = list(remote)
         while pending:
-            pending = self._round(pending, attempts, on_done)
+            pending = self._round(pending, attempts, local, on_done, on_progress)
             if not pending:
                 break
             lost = [t for t in pending if attempts[t] >= 2]
@@ -322,35 +355,40 @@ class ProcessEngine:
                     f"a worker died twice while running {t.claim_id} ({t.kind} {t.index}); "
                     "the run stops rather than report a partial verdict"
                 )
-        for task in tasks:
-            if task.slot in local:
-                on_done(run_locally(task, local[task.slot], on_progress))
+        _run_here(tasks, local, on_done, on_progress)
 
     def _round(
-        self, tasks: list[Task], attempts: dict[Task, int], on_done: Callable[[Outcome], None]
+        self,
+        tasks: list[Task],
+        attempts: dict[Task, int],
+        local: dict[int, Claim],
+        on_done: OnDone,
+        on_progress: OnProgress,
     ) -> list[Task]:
-        """Run ``tasks`` on a pool, at most :data:`IN_FLIGHT` per worker submitted at a time (so
-        a run of a million chunks neither fills memory nor blocks a stop); the tasks left
-        unfinished when the pool broke."""
+        """Run ``tasks`` (and their follow-ups) on a pool, at most :data:`IN_FLIGHT` per worker
+        submitted at a time (so a run of a million chunks neither fills memory nor blocks a
+        stop); the tasks left unfinished when the pool broke."""
         self._pool = self._pool or self._new_pool()
         futures: dict[Future[Outcome], Task] = {}
-        queue = iter(tasks)
+        queue = deque(tasks)
         done: set[Task] = set()
         try:
             waiting: set[Future[Outcome]] = set()
-            for task in itertools.islice(queue, IN_FLIGHT * self.workers):
-                waiting.add(self._submit(task, attempts, futures))
+            while queue and len(waiting) < IN_FLIGHT * self.workers:
+                waiting.add(self._submit(queue.popleft(), attempts, futures))
             while waiting:
                 finished, waiting = wait(waiting, return_when=FIRST_COMPLETED)
                 for future in _in_order(finished, futures):
-                    on_done(future.result())
+                    follow = on_done(future.result())
                     done.add(futures[future])
-                    task = next(queue, None)
-                    if task is not None:
-                        waiting.add(self._submit(task, attempts, futures))
+                    here = [t for t in follow if t.slot in local]
+                    queue.extendleft(reversed([t for t in follow if t.slot not in local]))
+                    _run_here(here, local, on_done, on_progress)
+                    while queue and len(waiting) < IN_FLIGHT * self.workers:
+                        waiting.add(self._submit(queue.popleft(), attempts, futures))
         except BrokenProcessPool:
             self._shutdown(kill=True)
-            return [t for t in tasks if t not in done]
+            return [t for t in (*futures.values(), *queue) if t not in done]
         except BaseException:
             self._shutdown(kill=True)
             raise
@@ -360,7 +398,7 @@ class ProcessEngine:
         self, task: Task, attempts: dict[Task, int], futures: dict[Future[Outcome], Task]
     ) -> Future[Outcome]:
         assert self._pool is not None
-        attempts[task] += 1
+        attempts[task] = attempts.get(task, 0) + 1
         future = self._pool.submit(execute, task)
         futures[future] = task
         return future
@@ -429,13 +467,15 @@ class DaskEngine:
         import distributed
 
         remote = sorted((t for t in tasks if t.slot not in local), key=_schedule)
-        futures: list[Any] = []
+        index: dict[Any, Task] = {}
+        submitted: list[Any] = []
+        pending = distributed.as_completed()
         try:
-            futures += [self.client.submit(execute, t, pure=False, retries=1) for t in remote]
-            index = {f.key: t for f, t in zip(futures, remote, strict=True)}
-            for future in distributed.as_completed(futures):
+            for task in remote:
+                pending.add(self._submit(task, index, submitted))
+            for future in pending:
                 try:
-                    on_done(future.result())
+                    outcome = future.result()
                 except distributed.KilledWorker as exc:
                     t = index[future.key]
                     raise WorkerDiedError(
@@ -447,12 +487,18 @@ class DaskEngine:
                         f"a Dask worker cannot import this project ({exc}): install it on every "
                         "worker machine, from the same checkout: pip install -e '.[distributed]'"
                     ) from exc
+                for follow in on_done(outcome):
+                    pending.add(self._submit(follow, index, submitted))
         except BaseException:
-            self.client.cancel(futures)
+            self.client.cancel(submitted)
             raise
-        for task in tasks:
-            if task.slot in local:
-                on_done(run_locally(task, local[task.slot], on_progress))
+        _run_here(tasks, local, on_done, on_progress)
+
+    def _submit(self, task: Task, index: dict[Any, Task], submitted: list[Any]) -> Any:
+        future = self.client.submit(execute, task, pure=False, retries=1)
+        index[future.key] = task
+        submitted.append(future)
+        return future
 
     def close(self) -> None:
         client = getattr(self, "client", None)

@@ -9,8 +9,7 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -26,7 +25,6 @@ from .claim import (
     verdict_of,
 )
 from .engines import Engine, Outcome, SerialEngine, Task, claim_module, runs_anywhere, where
-from .figures import Gallery
 from .progress import Progress
 from .registry import claim_rng, jsonable
 
@@ -129,6 +127,8 @@ class _Assembly:
     seed: int
     tasks: list[Task]
     outcomes: dict[Task, Outcome] = field(default_factory=dict)
+    #: the finished run waiting for its figure
+    pending: ClaimRun | None = None
 
     @property
     def complete(self) -> bool:
@@ -151,6 +151,17 @@ class _Assembly:
             return self.claim.check.finish(merged, finish_context(ctx)), None
         except Exception as exc:
             return None, where(exc)
+
+    def drawn(self, outcome: Outcome) -> ClaimRun:
+        """The claim's run with its figures (a figure that raised makes the run invalid)."""
+        run = self.pending
+        assert run is not None
+        run.seconds += outcome.seconds
+        if outcome.error is not None:
+            run.error = f"figure: {outcome.error}"
+        else:
+            run.figures = [Path(p) for p in outcome.value]
+        return run
 
     def run(self, sample: bool) -> ClaimRun:
         seconds = sum(o.seconds for o in self.outcomes.values())
@@ -219,16 +230,6 @@ def _proof_line(run: ClaimRun) -> str | None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _draw(figure: Callable[[CheckResult, Gallery], None], result: CheckResult, outdir: Path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    outdir.mkdir(parents=True, exist_ok=True)
-    gallery = Gallery(outdir)
-    figure(result, gallery)
-    return gallery.paths
-
-
 def run_claims(
     claims: list[Claim],
     *,
@@ -258,19 +259,27 @@ def run_claims(
     totals = {slot: (p.claim.id, p.n) for slot, p in enumerate(parts)}
     progress = Progress(totals, stream or sys.stderr, out or sys.stdout)
 
-    def on_done(outcome: Outcome) -> None:
-        slot = outcome.task.slot
+    def on_done(outcome: Outcome) -> list[Task]:
+        slot, task = outcome.task.slot, outcome.task
         part = parts[slot]
-        part.outcomes[outcome.task] = outcome
-        if outcome.task.kind in ("chunk", "check"):
-            progress.advance(slot, outcome.task.count, outcome.seconds)
-        if part.complete:
+        if task.kind == "figure":
+            run = part.drawn(outcome)
+        else:
+            part.outcomes[task] = outcome
+            if task.kind in ("chunk", "check"):
+                progress.advance(slot, task.count, outcome.seconds)
+            if not part.complete:
+                return []
             run = part.run(sample)
-            _figures(run, figures_dir)
-            finished[slot] = run
-            runs.append(run)
-            progress.finished(slot)
-            _print_ready(len(parts), finished, progress)
+            figure = _figure_task(run, task, figures_dir)
+            if figure is not None:  # the row waits for its figure
+                part.pending = run
+                return [figure]
+        finished[slot] = run
+        runs.append(run)
+        progress.finished(slot)
+        _print_ready(len(parts), finished, progress)
+        return []
 
     def on_progress(task: Task, count: int) -> None:
         if task.kind in ("chunk", "check"):
@@ -297,15 +306,12 @@ def _print_ready(count: int, finished: dict[int, ClaimRun], progress: Progress) 
         progress.printed += 1
 
 
-def _figures(run: ClaimRun, figures_dir: Path | None) -> None:
-    """Draw the claim's figure into ``figures_dir``; a figure that raises makes the run invalid."""
-    claim, result = run.claim, run.result
-    if figures_dir is None or claim.figure is None or result is None:
-        return
-    try:
-        run.figures = _draw(claim.figure, result, figures_dir)
-    except Exception as exc:  # a figure that fails leaves the run incomplete: invalid
-        run.error = f"figure: {where(exc)}"
+def _figure_task(run: ClaimRun, last: Task, figures_dir: Path | None) -> Task | None:
+    """The task drawing the claim's figure into ``figures_dir`` (None: nothing to draw)."""
+    if figures_dir is None or run.claim.figure is None or run.result is None:
+        return None
+    return replace(last, kind="figure", index=0, start=0, count=0, result=run.result,
+                   outdir=str(figures_dir))  # fmt: skip
 
 
 def print_report(runs: list[ClaimRun], *, out: TextIO | None = None, header: bool = True) -> None:
