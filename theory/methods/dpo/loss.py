@@ -199,7 +199,8 @@ def _limit_loss(w: np.ndarray, d: np.ndarray, b: float) -> float:
     (:func:`_margins`); exact to float precision, since ``|beta (d_i - d_j)|`` is then below
     ``1e-300`` or above ``1e300`` unless ``d_i = d_j``."""
     xs, ii, jj = np.nonzero(w > 0)
-    delta = np.where(ii == jj, 0.0, d[xs, ii] - d[xs, jj])
+    with np.errstate(invalid="ignore"):  # -inf - (-inf) on a self-pair, which is set to 0
+        delta = np.where(ii == jj, 0.0, d[xs, ii] - d[xs, jj])
     return float(-np.sum(w[xs, ii, jj] * log_expit(_margins(b, delta))))
 
 
