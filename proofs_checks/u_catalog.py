@@ -296,6 +296,7 @@ def finish(stats: Stats, ctx: CheckContext) -> CheckResult:
         found=found,
         counterexample=refuted,
         details=stats.summary(),
+        figure_data={"witnesses": {name: searches[name].witness for name in CATALOG}},
     )
 
 
@@ -414,7 +415,8 @@ def _survey_figure(result: CheckResult, gallery: Gallery) -> None:
 
 
 def figure(result: CheckResult, gallery: Gallery) -> None:
-    for name, w in catalog_counterexamples().items():
+    witnesses = result.figure_data.get("witnesses") or catalog_counterexamples()
+    for name, w in witnesses.items():
         if w is not None:
             _witness_figure(gallery, name, w)
     if result.details.get("tested"):

@@ -80,6 +80,9 @@ class CheckResult:
     counterexample: dict[str, Any] | None = None
     details: dict[str, Any] = field(default_factory=dict)
     inconclusive: bool = False
+    #: data for the figure only (library objects, not in the report); travels with the result
+    #: to the worker that draws the figure
+    figure_data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
