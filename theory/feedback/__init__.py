@@ -19,92 +19,9 @@ the pairwise ``P`` that win rates need:
 """
 
 from . import rankings, ties, unpaired
-from .rankings import (
-    RankingData,
-    RankingDataset,
-    above_weights,
-    empirical_ranking_data,
-    list_marginal,
-    pairwise_preferences,
-    plackett_luce_probability,
-    plackett_luce_rankings,
-    random_ranking_data,
-    ranking_preference_data,
-    sample_rankings,
-    validate_rankings,
-)
-from .ties import (
-    TIE,
-    TIE_CONVENTIONS,
-    Y0_WINS,
-    Y1_WINS,
-    TieData,
-    TieDataset,
-    check_convention,
-    davidson_outcomes,
-    empirical_tie_preferences,
-    random_tie_data,
-    random_tie_outcomes,
-    rao_kupper_outcomes,
-    sample_ties,
-    tie_preference_data,
-    tie_preferences,
-    validate_outcomes,
-)
-from .unpaired import (
-    UnpairedData,
-    UnpairedDataset,
-    desirability_preferences,
-    desirability_win_rate,
-    empirical_unpaired_data,
-    random_unpaired_data,
-    sample_unpaired,
-    unpair,
-    unpaired_preference_data,
-)
+from .rankings import *  # noqa: F403  (the names of rankings.__all__)
+from .ties import *  # noqa: F403  (the names of ties.__all__)
+from .unpaired import *  # noqa: F403  (the names of unpaired.__all__)
 
-__all__ = [
-    "ties",
-    "rankings",
-    "unpaired",
-    # ties
-    "TIE_CONVENTIONS",
-    "Y0_WINS",
-    "Y1_WINS",
-    "TIE",
-    "TieData",
-    "TieDataset",
-    "check_convention",
-    "validate_outcomes",
-    "rao_kupper_outcomes",
-    "davidson_outcomes",
-    "tie_preferences",
-    "tie_preference_data",
-    "random_tie_outcomes",
-    "random_tie_data",
-    "sample_ties",
-    "empirical_tie_preferences",
-    # rankings
-    "RankingData",
-    "RankingDataset",
-    "validate_rankings",
-    "plackett_luce_probability",
-    "plackett_luce_rankings",
-    "above_weights",
-    "pairwise_preferences",
-    "list_marginal",
-    "ranking_preference_data",
-    "random_ranking_data",
-    "sample_rankings",
-    "empirical_ranking_data",
-    # unpaired
-    "UnpairedData",
-    "UnpairedDataset",
-    "desirability_preferences",
-    "unpaired_preference_data",
-    "desirability_win_rate",
-    "unpair",
-    "random_unpaired_data",
-    "sample_unpaired",
-    "empirical_unpaired_data",
-]
+#: The submodules and everything they export (each name listed once, in its own module).
+__all__ = ["ties", "rankings", "unpaired", *ties.__all__, *rankings.__all__, *unpaired.__all__]
