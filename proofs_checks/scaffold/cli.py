@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 
 from .claim import Claim
-from .engines import Engine, EngineError, engine_for, usable_cores
+from .engines import Engine, EngineError, engine_for, local_workers, usable_cores
 from .registry import all_claims
 from .runner import ClaimRun, run_claims, write_json
 
@@ -159,10 +159,11 @@ def _validated_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> 
         parser.error(f"--seed {args.seed}: expected a whole number >= 0")
     if args.workers is not None and args.workers < 1:
         parser.error(f"--workers {args.workers}: expected at least 1")
-    if args.scheduler is not None and args.scheduler.startswith("local:"):
-        n = args.scheduler.removeprefix("local:")
-        if not n.isdigit() or int(n) < 1:
-            parser.error(f"--scheduler {args.scheduler}: expected local:N with N >= 1")
+    if args.scheduler is not None:
+        try:
+            local_workers(args.scheduler)
+        except ValueError as exc:
+            parser.error(str(exc))
     _check_paths(parser, args)
     return args
 
@@ -182,9 +183,8 @@ def _selected_claims(parser: argparse.ArgumentParser, args: argparse.Namespace) 
 def _stopped(
     runs: list[ClaimRun], claims: list[Claim], json_path: Path | None, engine: Engine, why: str
 ) -> None:
-    """Write the finished claims' partial report (in report order) and say so in one line."""
-    order = [c.id for c in claims]
-    runs.sort(key=lambda r: order.index(r.claim.id))
+    """Write the finished claims' partial report (``runs`` is kept in report order by
+    :func:`~proofs_checks.scaffold.runner.run_claims`) and say so in one line."""
     if json_path is not None:
         write_json(runs, json_path, complete=False, engine=engine)
     where = f"; partial report in {json_path}" if json_path is not None else ""

@@ -51,6 +51,7 @@ __all__ = [
     "MissingPackageError",
     "execute",
     "engine_for",
+    "local_workers",
     "usable_cores",
     "where",
 ]
@@ -440,8 +441,8 @@ class DaskEngine:
                 "--scheduler needs Dask distributed: pip install -e '.[distributed]'"
             ) from exc
         self._cluster = None
-        if scheduler.startswith("local:"):
-            n = _local_workers(scheduler)
+        n = local_workers(scheduler)
+        if n is not None:
             self._cluster = distributed.LocalCluster(
                 n_workers=n,
                 threads_per_worker=1,
@@ -509,7 +510,11 @@ class DaskEngine:
             self._cluster = None
 
 
-def _local_workers(scheduler: str) -> int:
+def local_workers(scheduler: str) -> int | None:
+    """N for ``local:N`` (a local cluster), None for a scheduler address; ValueError when the
+    ``local:`` form is malformed."""
+    if not scheduler.startswith("local:"):
+        return None
     text = scheduler.removeprefix("local:")
     if not text.isdigit() or int(text) < 1:
         raise ValueError(f"--scheduler {scheduler}: expected local:N with N >= 1")

@@ -246,8 +246,9 @@ def run_claims(
 ) -> list[ClaimRun]:
     """Run the claims' tasks on ``engine`` (default: in turn, in this process) and print each
     claim's row, in the order of ``claims``, as soon as it and the claims before it are done.
-    Finished runs are appended to ``done`` (when given) as they finish, so a caller interrupted
-    midway keeps them; the list returned is in the order of ``claims``."""
+    Finished runs are added to ``done`` (when given) as they finish, kept in the order of
+    ``claims``, so a caller interrupted midway keeps them in report order; that list (or a new one) is
+    returned."""
     engine = engine or SerialEngine()
     runs: list[ClaimRun] = [] if done is None else done
     parts = [
@@ -256,6 +257,7 @@ def run_claims(
         for n in [_size(c, instances, quick)]
     ]
     finished: dict[int, ClaimRun] = {}
+    slot_of: dict[int, int] = {}  # id of a finished run -> its claim's position
     totals = {slot: (p.claim.id, p.n) for slot, p in enumerate(parts)}
     progress = Progress(totals, stream or sys.stderr, out or sys.stdout)
 
@@ -276,7 +278,9 @@ def run_claims(
                 part.pending = run
                 return [figure]
         finished[slot] = run
+        slot_of[id(run)] = slot
         runs.append(run)
+        runs.sort(key=lambda r: slot_of[id(r)])  # report order, also for an interrupted run
         progress.finished(slot)
         _print_ready(len(parts), finished, progress)
         return []
@@ -290,8 +294,6 @@ def run_claims(
         engine.run([t for p in parts for t in p.tasks], local, on_done, on_progress)
     finally:
         progress.close()
-    order = {id(run): slot for slot, run in finished.items()}
-    runs.sort(key=lambda r: order.get(id(r), len(parts)))
     return runs
 
 
