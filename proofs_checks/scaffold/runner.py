@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from .chunks import Chunked, chunk_bounds, finish_context, merge_all
 from .claim import (
-    CheckContext,
     CheckResult,
     Claim,
     ControlOutcome,
@@ -24,9 +23,18 @@ from .claim import (
     proof_verdict,
     verdict_of,
 )
-from .engines import Engine, Outcome, SerialEngine, Task, claim_module, runs_anywhere, where
+from .engines import (
+    Engine,
+    Outcome,
+    SerialEngine,
+    Task,
+    check_context,
+    claim_module,
+    runs_anywhere,
+    where,
+)
 from .progress import Progress
-from .registry import claim_rng, jsonable
+from .registry import jsonable
 
 if TYPE_CHECKING:
     from ..proofs.core import ProofResult
@@ -145,7 +153,7 @@ class _Assembly:
             return None, errors[0]
         if not isinstance(self.claim.check, Chunked):
             return parts[0].value, None
-        ctx = CheckContext(self.n, self.seed, claim_rng(self.seed, self.claim.id))
+        ctx = check_context(parts[0].task)  # the claim's size, seed and generator, as chunks see
         try:
             merged = merge_all([o.value for o in parts])
             return self.claim.check.finish(merged, finish_context(ctx)), None
@@ -247,8 +255,8 @@ def run_claims(
     """Run the claims' tasks on ``engine`` (default: in turn, in this process) and print each
     claim's row, in the order of ``claims``, as soon as it and the claims before it are done.
     Finished runs are added to ``done`` (when given) as they finish, kept in the order of
-    ``claims``, so a caller interrupted midway keeps them in report order; that list (or a new one) is
-    returned."""
+    ``claims``, so a caller interrupted midway keeps them in report order; that list (or a new
+    one) is returned."""
     engine = engine or SerialEngine()
     runs: list[ClaimRun] = [] if done is None else done
     parts = [
