@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import softmax
 
 from theory.errors import NoFixedPointError
 from theory.online.grpo import grpo_fixed_point, grpo_gradient
@@ -79,11 +80,6 @@ class Stats(Tally):
     max_update_error: Max = maximum()
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max())
-    return e / e.sum()
-
-
 def advantage(r: np.ndarray, pi: np.ndarray) -> np.ndarray:
     """``(r - E_pi r) / sd_pi(r)``, centred at the mode of ``pi`` (written here)."""
     s = r - r[int(np.argmax(pi))]
@@ -127,11 +123,11 @@ def gradient_errors(r, ref, beta, rng) -> tuple[float, float]:
     a_old = advantage(rr, old) if np.ptp(rr) > 0 else np.zeros_like(rr)
 
     def k3(theta):
-        p = _softmax(theta)
+        p = softmax(theta)
         return float(old @ (q / p - np.log(q / p) - 1.0))
 
     def surrogate(theta):
-        return float(old @ (_softmax(theta) / old * a_old)) - beta * k3(theta)
+        return float(old @ (softmax(theta) / old * a_old)) - beta * k3(theta)
 
     theta = np.log(old)
     e_k3 = float(np.max(np.abs(_fd_gradient(k3, theta) - (old - q))))
@@ -223,7 +219,7 @@ def finish(stats: Stats, ctx: CheckContext) -> CheckResult:
 def _control_reverse_kl(rng: np.random.Generator) -> bool:
     """RLHF's reverse-KL optimum is rejected by the forward-KL detector (2)."""
     r, ref, beta = rng.normal(0.0, 2.0, size=4), np.full(4, 0.25), 0.5
-    rlhf = _softmax(np.log(ref) + r / beta)
+    rlhf = softmax(np.log(ref) + r / beta)
     return forward_kl_gap(r, ref, beta, rlhf)[0] > TOL
 
 
@@ -244,7 +240,7 @@ FIG_REF = np.array([0.6, 0.1, 0.3])
 def figure(result: CheckResult, gallery: Gallery) -> None:
     betas = np.logspace(-3, 1, 40)
     grpo = np.array([grpo_fixed_point(FIG_R, FIG_REF, b).pi for b in betas])
-    rlhf = np.array([_softmax(np.log(FIG_REF) + FIG_R / b) for b in betas])
+    rlhf = np.array([softmax(np.log(FIG_REF) + FIG_R / b) for b in betas])
     note = (
         f"r = {FIG_R.tolist()}, pi_ref = {FIG_REF.tolist()}; GRPO in the population limit "
         "(groups of size G -> infinity).  The check: "

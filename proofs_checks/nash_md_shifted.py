@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import softmax
 
 from theory.methods.nlhf import regularized_nash
 from theory.online.nash_md import nash_md_fixed_point
@@ -84,21 +85,16 @@ class Stats(Tally):
     curves: Samples = samples(30)
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max())
-    return e / e.sum()
-
-
 def nash_md_equation(P, ref, beta, alpha, pi) -> float:
     """``max |pi - softmax(log pi_ref + P m / beta)|``, ``m ∝ pi_ref^alpha pi^(1-alpha)``,
     written here."""
-    m = _softmax(alpha * np.log(ref) + (1 - alpha) * np.log(pi))
-    return float(np.max(np.abs(pi - _softmax(np.log(ref) + P @ m / beta))))
+    m = softmax(alpha * np.log(ref) + (1 - alpha) * np.log(pi))
+    return float(np.max(np.abs(pi - softmax(np.log(ref) + P @ m / beta))))
 
 
 def nash_equation(P, ref, beta, pi) -> float:
     """``max |pi - softmax(log pi_ref + P pi / beta)|``, written here."""
-    return float(np.max(np.abs(pi - _softmax(np.log(ref) + P @ pi / beta))))
+    return float(np.max(np.abs(pi - softmax(np.log(ref) + P @ pi / beta))))
 
 
 def _tv(p: np.ndarray, q: np.ndarray) -> float:
@@ -127,7 +123,7 @@ def _check_one(stats: Stats, n: int, K: int, beta: float, P, ref) -> None:
             problems.append(f"alpha={a}: not shifted")
         tv[a] = _tv(fp.pi, star)
         if a == 1.0:
-            wro = _softmax(np.log(ref) + P @ ref / beta)
+            wro = softmax(np.log(ref) + P @ ref / beta)
             stats.max_alpha1_error.add(float(np.max(np.abs(fp.pi - wro))))
             if np.max(np.abs(fp.pi - wro)) > TOL:
                 problems.append("alpha=1 is not the WRO optimum")
@@ -192,7 +188,7 @@ def figure(result: CheckResult, gallery: Gallery) -> None:
     alphas = np.logspace(-3, 0, 25)
     fps = np.array([nash_md_fixed_point(FIG_P, FIG_REF, FIG_BETA, a).pi for a in alphas])
     star = regularized_nash(FIG_P, FIG_BETA, FIG_REF).pi
-    wro = _softmax(np.log(FIG_REF) + FIG_P @ FIG_REF / FIG_BETA)
+    wro = softmax(np.log(FIG_REF) + FIG_P @ FIG_REF / FIG_BETA)
     note = (
         f"Left: the first {len(curves)} random instances of the check (K = 3..8, beta in "
         f"{BETAS}).  Right: P = {FIG_P.tolist()}, pi_ref = {FIG_REF.tolist()}, beta = {FIG_BETA}."
