@@ -23,6 +23,7 @@ from proofs_checks.scaffold.chunks import chunk_bounds, chunk_context
 from proofs_checks.scaffold.cli import main
 from proofs_checks.scaffold.engines import (
     DaskEngine,
+    MissingExtraError,
     ProcessEngine,
     SerialEngine,
     WorkerDiedError,
@@ -191,6 +192,16 @@ def test_an_unreachable_scheduler_fails_fast_and_names_the_address(capsys):
     assert status == 2
     assert time.monotonic() - start < 20  # 10 s timeout, plus Dask's own start
     assert "tcp://127.0.0.1:9" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("scheduler", ["local:2", "tcp://127.0.0.1:8786"])
+def test_a_missing_dask_names_the_extra(scheduler, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
+    with pytest.raises(MissingExtraError, match=r"pip install -e '\.\[distributed\]'"):
+        DaskEngine(scheduler)
+    status = main(["--only", "WR-basic", "--no-figures", "--scheduler", scheduler])
+    assert status == 2
+    assert "MissingExtraError" in capsys.readouterr().err
 
 
 def test_the_json_records_engine_and_workers(tmp_path):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import subprocess
+import sys
 import types
 from pathlib import Path
 
@@ -34,6 +36,21 @@ def test_old_top_level_names_resolve_with_a_warning(old):
     assert new in importlib.import_module(module).__all__
     with pytest.warns(DeprecationWarning, match=f"theory.{old} moved to {module}"):
         assert getattr(theory, old) is expected
+
+
+def test_namespaces_no_main_function_needs_are_imported_on_first_use():
+    code = (
+        "import sys, theory\n"
+        "lazy = [n for n in theory._ON_DEMAND if f'theory.{n}' in sys.modules]\n"
+        "assert not lazy, lazy\n"
+        "assert set(theory._ON_DEMAND) <= set(theory.__all__) <= set(dir(theory))\n"
+        "assert theory.zoo is sys.modules['theory.zoo']\n"
+        "from theory import online\n"
+        "assert online.__name__ == 'theory.online'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True)
+    for name in theory._ON_DEMAND:
+        assert isinstance(getattr(theory, name), types.ModuleType)
 
 
 def test_unknown_names_are_attribute_errors():

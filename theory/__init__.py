@@ -51,34 +51,25 @@ The names that were top-level before this layout still resolve (``theory.sft_los
 import importlib as _importlib
 import warnings as _warnings
 from types import ModuleType as _ModuleType
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
 from . import (
     axioms,
     bradley_terry,
-    catalog,
-    checkpoints,
     data,
     dynamics,
     errors,
     evaluations,
-    experiments,
-    feedback,
     hfuncs,
     kernels,
     lottery,
     methods,
     numbers,
-    online,
-    plot,
     preferences,
-    search,
     simplex,
-    statistics,
-    training,
     winrate,
     wro,
-    zoo,
 )
 from ._moved import MOVED as _MOVED
 from .axioms import check_axioms, recover_h
@@ -105,17 +96,54 @@ from .simplex import mixture, point_mass, random_distribution, random_model, uni
 from .winrate import data_win_rate, h_win_rate, response_win_rates, win_rate, win_rate_covariance
 from .wro import wro_objective, wro_optimum
 
+#: The namespaces no main function needs, imported on first use (``theory.zoo``...), so that
+#: ``import theory`` stays cheap: every worker process of the claim runner pays for it.
+_ON_DEMAND = (
+    "catalog",
+    "checkpoints",
+    "experiments",
+    "feedback",
+    "online",
+    "plot",
+    "search",
+    "statistics",
+    "training",
+    "zoo",
+)
+
+if _TYPE_CHECKING:
+    from . import (
+        catalog,
+        checkpoints,
+        experiments,
+        feedback,
+        online,
+        plot,
+        search,
+        statistics,
+        training,
+        zoo,
+    )
+
 #: The public names: the namespaces and the main functions imported above (each listed once).
 __all__ = sorted(
-    name
-    for name, value in dict(globals()).items()
-    if not name.startswith("_")
-    and (isinstance(value, _ModuleType) or getattr(value, "__module__", "").startswith("theory"))
+    {
+        name
+        for name, value in dict(globals()).items()
+        if not name.startswith("_")
+        and (
+            isinstance(value, _ModuleType) or getattr(value, "__module__", "").startswith("theory")
+        )
+    }
+    | set(_ON_DEMAND)
 )
 
 
 def __getattr__(name: str) -> _Any:
-    """An old top-level name: warn, and return it from its namespace."""
+    """A namespace imported on demand; or an old top-level name: warn, and return it from its
+    namespace."""
+    if name in _ON_DEMAND:
+        return _importlib.import_module(f"{__name__}.{name}")
     try:
         module, new = _MOVED[name]
     except KeyError:
@@ -128,3 +156,7 @@ def __getattr__(name: str) -> _Any:
         stacklevel=2,
     )
     return getattr(_importlib.import_module(module), new)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_ON_DEMAND))
