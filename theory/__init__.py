@@ -44,6 +44,9 @@ named ``*_batch`` take a leading axis ``N`` of independent instances.  ``exact=`
 everywhere: constructors of named objects (``uniform``, ``total_order``...) are exact by default,
 random draws are float by default and exact on request.
 
+The namespaces no main function needs (``theory.zoo``, ``theory.online``...) are imported on
+first use, which keeps ``import theory`` cheap.
+
 The names that were top-level before this layout still resolve (``theory.sft_loss``...) with a
 :class:`DeprecationWarning` naming their namespace, for one release (``theory/_moved.py``).
 """

@@ -69,7 +69,7 @@ CONNECT_TIMEOUT_S = 10
 WORKER_PRELOAD = ["proofs_checks.scaffold.engines", "theory"]
 #: Dask settings of a ``local:N`` cluster, which has no dashboard to feed: no statistical
 #: profiler (it samples the running task's stack every 10 ms), and the event-loop tick and the
-#: resource monitors at a slower pace.  Together they make a chunk about 8% faster on a worker
+#: resource monitors at a slower pace.  Together they make a chunk 5 to 8% faster on a worker
 #: (``benchmarks/bench_runner.py``).
 LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
     "distributed.worker.profile.enabled": False,
