@@ -55,12 +55,13 @@ from .core import (
     FixedPoint,
     OnlineProblem,
     Trajectory,
-    check_steps,
     embed,
+    iterate,
     newton_root,
     online_problem,
     require_converged,
     softmax,
+    tilt,
 )
 
 __all__ = [
@@ -118,8 +119,7 @@ def online_dpo_gradient(P: Any, pi: Any, pi_ref: Any, beta: Any) -> np.ndarray:
 
 
 def _step(prob: OnlineProblem, p: np.ndarray, lr: float) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        return softmax(np.log(p) - lr * _gradient(prob, p))
+    return tilt(p, -_gradient(prob, p), lr)
 
 
 def online_dpo_residual(P: Any, pi: Any, pi_ref: Any, beta: Any) -> float:
@@ -164,12 +164,8 @@ def online_dpo_trajectory(
     >>> np.round(tr.final, 3).tolist()
     [0.474, 0.179, 0.347]
     """
-    n = check_steps(steps)
     prob = online_problem(P, pi_ref, beta)
-    pts = [_model(start, prob.K, "start")]
-    for _ in range(n):
-        pts.append(_step(prob, pts[-1], lr))
-    return Trajectory(np.stack(pts), n)
+    return iterate(lambda p: _step(prob, p, lr), _model(start, prob.K, "start"), steps)
 
 
 def exact_bt_fixed_point(P: Any, pi_ref: Any, beta: Any) -> np.ndarray | None:
@@ -333,8 +329,5 @@ def iterative_dpo_trajectory(P: Any, start: Any, beta: Any, steps: int) -> Traje
     >>> np.round(tr.final, 6).tolist()
     [0.1, 0.9]
     """
-    n = check_steps(steps)
-    pts = [to_float(validate_distribution(start, name="start"))]
-    for _ in range(n):
-        pts.append(iterative_dpo_step(P, pts[-1], beta))
-    return Trajectory(np.stack(pts), n)
+    first = to_float(validate_distribution(start, name="start"))
+    return iterate(lambda p: iterative_dpo_step(P, p, beta), first, steps)

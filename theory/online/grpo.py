@@ -47,7 +47,7 @@ from ..errors import InvalidParameterError, NoFixedPointError, ShapeMismatchErro
 from ..kernels import check_beta
 from ..numbers import as_array, to_float
 from ..simplex import validate_distribution
-from .core import FIXED_POINT_TOL, FixedPoint, Trajectory, check_steps, softmax
+from .core import FIXED_POINT_TOL, FixedPoint, Trajectory, iterate, tilt
 
 __all__ = [
     "GRPO_LR",
@@ -119,9 +119,7 @@ def grpo_step(r: Any, pi: Any, pi_ref: Any, beta: Any, lr: float = GRPO_LR) -> n
     """``pi' = softmax(log pi + lr g)`` with ``g`` = :func:`grpo_gradient` (``pi`` positive on
     ``supp pi_ref``)."""
     g = grpo_gradient(r, pi, pi_ref, beta)
-    p = to_float(validate_distribution(pi, name="pi"))
-    with np.errstate(divide="ignore"):
-        return softmax(np.log(p) + lr * g)
+    return tilt(to_float(validate_distribution(pi, name="pi")), g, lr)
 
 
 def grpo_trajectory(
@@ -133,11 +131,8 @@ def grpo_trajectory(
     >>> bool(np.max(np.abs(tr.final - grpo_fixed_point([1.0, 0.0], [0.5, 0.5], 1.0).pi)) < 1e-9)
     True
     """
-    n = check_steps(steps)
-    pts = [to_float(validate_distribution(start, name="start"))]
-    for _ in range(n):
-        pts.append(grpo_step(r, pts[-1], pi_ref, beta, lr))
-    return Trajectory(np.stack(pts), n)
+    first = to_float(validate_distribution(start, name="start"))
+    return iterate(lambda p: grpo_step(r, p, pi_ref, beta, lr), first, steps)
 
 
 def grpo_residual(r: Any, pi: Any, pi_ref: Any, beta: Any) -> float:

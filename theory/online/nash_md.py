@@ -38,8 +38,8 @@ from .core import (
     FixedPoint,
     OnlineProblem,
     Trajectory,
-    check_steps,
     embed,
+    iterate,
     log_softmax,
     newton_root,
     online_problem,
@@ -133,11 +133,8 @@ def nash_md_trajectory(
     >>> bool(np.max(np.abs(tr.final - fp.pi)) < 1e-9)
     True
     """
-    n = check_steps(steps)
-    pts = [_model(start, np.shape(P)[0], "start")]
-    for _ in range(n):
-        pts.append(nash_md_step(P, pts[-1], pi_ref, beta, alpha))
-    return Trajectory(np.stack(pts), n)
+    first = _model(start, np.shape(P)[0], "start")
+    return iterate(lambda p: nash_md_step(P, p, pi_ref, beta, alpha), first, steps)
 
 
 def nash_md_residual(P: Any, pi: Any, pi_ref: Any, beta: Any, alpha: Any) -> float:

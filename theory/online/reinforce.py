@@ -48,7 +48,7 @@ from ..methods.nlhf import NASH_TOL, regularized_nash
 from ..numbers import common_kind, half_of, to_float
 from ..preferences import validate_preference_matrix
 from ..simplex import validate_distribution
-from .core import FixedPoint, Trajectory, check_steps, require_converged, softmax
+from .core import FixedPoint, Trajectory, iterate, require_converged, softmax, tilt
 
 __all__ = [
     "check_group_size",
@@ -180,9 +180,7 @@ def reinforce_step(
     if not np.isfinite(lr_f) or lr_f <= 0:
         raise InvalidParameterError(f"lr = {lr!r}, expected a positive finite number")
     p = to_float(validate_distribution(pi, name="pi"))
-    u = reinforce_update(P, p, beta, pi_ref, q=q, G=G)
-    with np.errstate(divide="ignore"):
-        return softmax(np.log(p) + lr_f * u)
+    return tilt(p, reinforce_update(P, p, beta, pi_ref, q=q, G=G), lr_f)
 
 
 def reinforce_trajectory(
@@ -205,11 +203,8 @@ def reinforce_trajectory(
     >>> bool(abs(tr.final - fp.pi).max() < 1e-6)
     True
     """
-    n = check_steps(steps)
-    pts = [to_float(validate_distribution(pi0, name="pi0"))]
-    for _ in range(n):
-        pts.append(reinforce_step(P, pts[-1], beta, pi_ref, lr=lr, q=q, G=G))
-    return Trajectory(np.stack(pts), n)
+    first = to_float(validate_distribution(pi0, name="pi0"))
+    return iterate(lambda p: reinforce_step(P, p, beta, pi_ref, lr=lr, q=q, G=G), first, steps)
 
 
 def reinforce_fixed_point(

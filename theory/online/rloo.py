@@ -33,7 +33,7 @@ from ..errors import InvalidParameterError, ShapeMismatchError
 from ..kernels import check_beta
 from ..numbers import as_array, to_float
 from ..simplex import validate_distribution
-from .core import FixedPoint, Trajectory, check_steps, embed, online_problem, softmax
+from .core import FixedPoint, Trajectory, embed, iterate, online_problem, softmax, tilt
 from .dpo import exact_bt_fixed_point
 
 __all__ = [
@@ -92,9 +92,7 @@ def rloo_gradient(r: Any, pi: Any, pi_ref: Any, beta: Any) -> np.ndarray:
 def rloo_step(r: Any, pi: Any, pi_ref: Any, beta: Any, lr: float = RLOO_LR) -> np.ndarray:
     """``pi' = softmax(log pi + lr g)`` with ``g`` = :func:`rloo_gradient`."""
     g = rloo_gradient(r, pi, pi_ref, beta)
-    p = to_float(validate_distribution(pi, name="pi"))
-    with np.errstate(divide="ignore"):
-        return softmax(np.log(p) + lr * g)
+    return tilt(to_float(validate_distribution(pi, name="pi")), g, lr)
 
 
 def rloo_trajectory(
@@ -107,11 +105,8 @@ def rloo_trajectory(
     >>> bool(np.max(np.abs(tr.final - fp.pi)) < 1e-9)
     True
     """
-    n = check_steps(steps)
-    pts = [to_float(validate_distribution(start, name="start"))]
-    for _ in range(n):
-        pts.append(rloo_step(r, pts[-1], pi_ref, beta, lr))
-    return Trajectory(np.stack(pts), n)
+    first = to_float(validate_distribution(start, name="start"))
+    return iterate(lambda p: rloo_step(r, p, pi_ref, beta, lr), first, steps)
 
 
 def rloo_residual(r: Any, pi: Any, pi_ref: Any, beta: Any) -> float:
