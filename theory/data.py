@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidParameterError, ShapeMismatchError
-from .numbers import as_array, common_kind, is_exact, to_float
+from ._validate import data_marginals, frozen
+from .errors import InvalidParameterError
+from .numbers import common_kind, is_exact, to_float
 from .preferences import FAMILIES, random_family_matrix, validate_preference_stack
-from .simplex import random_distribution, random_model, validate_distribution, validate_model
+from .simplex import random_distribution, random_model
 
 __all__ = [
     "PreferenceData",
@@ -39,12 +40,6 @@ __all__ = [
     "check_dataset",
     "check_rng",
 ]
-
-
-def _frozen(a: np.ndarray) -> np.ndarray:
-    a = np.array(a, copy=True)
-    a.flags.writeable = False
-    return a
 
 
 @dataclass(frozen=True)
@@ -71,20 +66,10 @@ class PreferenceData:
     def __post_init__(self) -> None:
         P = validate_preference_stack(self.P)
         M, K = P.shape[0], P.shape[1]
-        mu0 = validate_model(self.mu0, name="mu0", K=K)
-        mu1 = mu0 if self.mu1 is None else validate_model(self.mu1, name="mu1", K=K)
-        for name, mu in (("mu0", mu0), ("mu1", mu1)):
-            if mu.shape[0] != M:
-                raise ShapeMismatchError(f"{name} has {mu.shape[0]} prompts but P has {M}")
-        if self.rho is None:
-            rho = as_array([Fraction(1, M)] * M) if is_exact(P) else np.full(M, 1.0 / M)
-        else:
-            rho = validate_distribution(self.rho, name="rho")
-            if rho.shape[0] != M:
-                raise ShapeMismatchError(f"rho has {rho.shape[0]} prompts but P has {M}")
+        mu0, mu1, rho = data_marginals(self.mu0, self.mu1, self.rho, M, K, is_exact(P), "P")
         P, mu0, mu1, rho = common_kind(P, mu0, mu1, rho)
         for name, value in (("P", P), ("mu0", mu0), ("mu1", mu1), ("rho", rho)):
-            object.__setattr__(self, name, _frozen(value))
+            object.__setattr__(self, name, frozen(value))
         object.__setattr__(self, "M", M)
         object.__setattr__(self, "K", K)
 

@@ -24,12 +24,13 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import frozen, prompt_weights
 from ..data import PreferenceData, check_rng
 from ..errors import InvalidParameterError, NotARankingError, ShapeMismatchError
 from ..numbers import as_array, common_kind, format_number, is_exact, to_float
 from ..preferences import validate_preference_stack
 from ..simplex import check_K, validate_distribution, validate_model
-from .common import check_count, default_rho, frozen
+from .common import check_count
 
 __all__ = [
     "RankingData",
@@ -100,12 +101,7 @@ class RankingData:
         R = validate_rankings(self.rankings, self.K)
         p = validate_model(self.probs, name="probs", K=R.shape[0])
         M = p.shape[0]
-        if self.rho is None:
-            rho = default_rho(M, is_exact(p))
-        else:
-            rho = validate_distribution(self.rho, name="rho")
-            if rho.shape[0] != M:
-                raise ShapeMismatchError(f"rho has {rho.shape[0]} prompts but probs has {M}")
+        rho = prompt_weights(self.rho, M, is_exact(p), "probs")
         p, rho = common_kind(p, rho)
         object.__setattr__(self, "rankings", frozen(R))
         object.__setattr__(self, "probs", frozen(p))

@@ -34,12 +34,13 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .._validate import data_marginals, frozen
 from ..data import PreferenceData, check_rng
 from ..errors import InvalidParameterError, NotAThreeOutcomeModelError, ShapeMismatchError
 from ..numbers import as_array, common_kind, format_number, is_exact, to_float
 from ..preferences import PREF_TOL, validate_preference_stack
 from ..simplex import check_K, random_model
-from .common import check_count, data_marginals, frozen, unit_interval
+from .common import check_count, unit_interval
 
 __all__ = [
     "TIE_CONVENTIONS",
@@ -161,7 +162,7 @@ class TieData:
     def __post_init__(self) -> None:
         w, t = validate_outcomes(self.win, self.tie)
         M, K = w.shape[0], w.shape[1]
-        mu0, mu1, rho = data_marginals(self.mu0, self.mu1, self.rho, M, K, is_exact(w))
+        mu0, mu1, rho = data_marginals(self.mu0, self.mu1, self.rho, M, K, is_exact(w), "the data")
         w, t, mu0, mu1, rho = common_kind(w, t, mu0, mu1, rho)
         for name, value in (("win", w), ("tie", t), ("mu0", mu0), ("mu1", mu1), ("rho", rho)):
             object.__setattr__(self, name, frozen(value))

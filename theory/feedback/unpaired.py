@@ -21,12 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import frozen, prompt_weights
 from ..data import PreferenceData, check_data, check_rng
 from ..errors import InvalidParameterError, ShapeMismatchError
 from ..numbers import as_array, common_kind, is_exact, to_float
 from ..preferences import validate_preference_stack
-from ..simplex import check_K, random_model, validate_distribution, validate_model
-from .common import check_count, default_rho, frozen, unit_interval
+from ..simplex import check_K, random_model, validate_model
+from .common import check_count, unit_interval
 
 __all__ = [
     "UnpairedData",
@@ -73,12 +74,7 @@ class UnpairedData:
         mu = validate_model(self.mu, name="mu", K=K)
         if mu.shape[0] != M:
             raise ShapeMismatchError(f"mu has {mu.shape[0]} prompts but g has {M}")
-        if self.rho is None:
-            rho = default_rho(M, is_exact(g) and is_exact(mu))
-        else:
-            rho = validate_distribution(self.rho, name="rho")
-            if rho.shape[0] != M:
-                raise ShapeMismatchError(f"rho has {rho.shape[0]} prompts but g has {M}")
+        rho = prompt_weights(self.rho, M, is_exact(g) and is_exact(mu), "g")
         g, mu, rho = common_kind(g, mu, rho)
         for name, value in (("g", g), ("mu", mu), ("rho", rho)):
             object.__setattr__(self, name, frozen(value))
@@ -130,9 +126,7 @@ def desirability_win_rate(g: Any, pi: Any, q: Any, rho: Any = None) -> Any:
     for name, m in (("pi", p), ("q", qq)):
         if m.shape[0] != M:
             raise ShapeMismatchError(f"{name} has {m.shape[0]} prompts but g has {M}")
-    r = default_rho(M, True) if rho is None else validate_distribution(rho, name="rho")
-    if r.shape[0] != M:
-        raise ShapeMismatchError(f"rho has {r.shape[0]} prompts but g has {M}")
+    r = prompt_weights(rho, M, True, "g")
     arr, p, qq, r = common_kind(arr, p, qq, r)
     diff = np.sum(r * np.sum((p - qq) * arr, axis=1))
     out = Fraction(1, 2) + diff / 2 if is_exact(arr) else 0.5 + float(diff) / 2
