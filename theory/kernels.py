@@ -6,7 +6,9 @@ once:
 * :func:`check_beta`: the one rule (and wording) for a regularization strength ``beta``;
 * :func:`kl_rows` / :func:`kl_rows_from_logs`: the row-wise ``KL(pi_x || pi_ref,x)``;
 * :func:`dpo_pair_loss`: the DPO loss on winner-loser weights,
-  ``-sum_{x,i,j} w[x, i, j] log sigma(beta (d_x(i) - d_x(j)))``, for one model or many at once.
+  ``-sum_{x,i,j} w[x, i, j] log sigma(beta (d_x(i) - d_x(j)))``, for one model or many at once;
+* :func:`tilt`: ``pi ∝ p exp(d)`` along the last axis (a closed-form optimum, an
+  exponentiated-gradient step).
 
 They trust validated inputs (shapes and probability vectors are checked at the public
 boundary); :func:`check_beta` is itself a boundary check and raises
@@ -23,7 +25,7 @@ from scipy.special import log_expit, rel_entr
 from .errors import InvalidParameterError, NonFiniteInputError, NotANumberError
 from .numbers import Number, as_array, format_number, is_exact
 
-__all__ = ["check_beta", "kl_rows", "kl_rows_from_logs", "dpo_pair_loss"]
+__all__ = ["check_beta", "kl_rows", "kl_rows_from_logs", "dpo_pair_loss", "tilt"]
 
 
 def check_beta(beta: Any, *, positive: bool = False, hint: str = "") -> Number:
@@ -106,3 +108,15 @@ def dpo_pair_loss(w: np.ndarray, d: np.ndarray, beta: float) -> np.ndarray:
         margin = np.where(np.eye(d.shape[-1], dtype=bool), 0.0, margin)
         terms = np.where(w > 0, w * log_expit(np.where(w > 0, margin, 0.0)), 0.0)
     return -np.sum(terms, axis=(-3, -2, -1))
+
+
+def tilt(p: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """``pi ∝ p exp(d)`` along the last axis, in floats (mass where ``p`` is 0 stays 0).
+
+    >>> tilt(np.array([0.5, 0.5, 0.0]), np.array([np.log(3.0), 0.0, 1.0])).tolist()
+    [0.75, 0.25, 0.0]
+    """
+    with np.errstate(divide="ignore"):
+        logp = np.log(p) + d
+    e = np.exp(logp - np.max(logp, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)

@@ -56,7 +56,6 @@ __all__ = [
     "require_converged",
     "newton_root",
     "softmax",
-    "tilt",
     "log_softmax",
     "support_of",
     "embed",
@@ -178,16 +177,6 @@ def softmax(z: np.ndarray) -> np.ndarray:
     """
     e = np.exp(z - np.max(z, axis=-1, keepdims=True))
     return e / np.sum(e, axis=-1, keepdims=True)
-
-
-def tilt(p: np.ndarray, g: np.ndarray, lr: float) -> np.ndarray:
-    """The exponentiated-gradient step ``softmax(log p + lr g)`` (mass where ``p`` is 0 stays 0).
-
-    >>> tilt(np.array([0.5, 0.5, 0.0]), np.array([np.log(3.0), 0.0, 1.0]), 1.0).tolist()
-    [0.75, 0.25, 0.0]
-    """
-    with np.errstate(divide="ignore"):
-        return softmax(np.log(p) + lr * g)
 
 
 def log_softmax(z: np.ndarray) -> np.ndarray:

@@ -46,7 +46,7 @@ from scipy.special import expit
 
 from ..bradley_terry import fit_bradley_terry
 from ..errors import InvalidParameterError, ShapeMismatchError
-from ..kernels import check_beta
+from ..kernels import check_beta, tilt
 from ..numbers import as_array, is_exact, to_float
 from ..preferences import bradley_terry_strengths, is_bradley_terry, validate_preference_matrix
 from ..simplex import validate_distribution
@@ -61,7 +61,6 @@ from .core import (
     online_problem,
     require_converged,
     softmax,
-    tilt,
 )
 
 __all__ = [
@@ -119,7 +118,7 @@ def online_dpo_gradient(P: Any, pi: Any, pi_ref: Any, beta: Any) -> np.ndarray:
 
 
 def _step(prob: OnlineProblem, p: np.ndarray, lr: float) -> np.ndarray:
-    return tilt(p, -_gradient(prob, p), lr)
+    return tilt(p, -(lr * _gradient(prob, p)))
 
 
 def online_dpo_residual(P: Any, pi: Any, pi_ref: Any, beta: Any) -> float:

@@ -44,10 +44,10 @@ import numpy as np
 from scipy.optimize import brentq
 
 from ..errors import InvalidParameterError, NoFixedPointError, ShapeMismatchError
-from ..kernels import check_beta
+from ..kernels import check_beta, tilt
 from ..numbers import as_array, to_float
 from ..simplex import validate_distribution
-from .core import FIXED_POINT_TOL, FixedPoint, Trajectory, iterate, tilt
+from .core import FIXED_POINT_TOL, FixedPoint, Trajectory, iterate
 
 __all__ = [
     "GRPO_LR",
@@ -119,7 +119,7 @@ def grpo_step(r: Any, pi: Any, pi_ref: Any, beta: Any, lr: float = GRPO_LR) -> n
     """``pi' = softmax(log pi + lr g)`` with ``g`` = :func:`grpo_gradient` (``pi`` positive on
     ``supp pi_ref``)."""
     g = grpo_gradient(r, pi, pi_ref, beta)
-    return tilt(to_float(validate_distribution(pi, name="pi")), g, lr)
+    return tilt(to_float(validate_distribution(pi, name="pi")), lr * g)
 
 
 def grpo_trajectory(

@@ -43,12 +43,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidParameterError, ShapeMismatchError, SupportMismatchError
-from ..kernels import check_beta
+from ..kernels import check_beta, tilt
 from ..methods.nlhf import NASH_TOL, regularized_nash
 from ..numbers import common_kind, half_of, to_float
 from ..preferences import validate_preference_matrix
 from ..simplex import validate_distribution
-from .core import FixedPoint, Trajectory, iterate, require_converged, softmax, tilt
+from .core import FixedPoint, Trajectory, iterate, require_converged, softmax
 
 __all__ = [
     "check_group_size",
@@ -180,7 +180,7 @@ def reinforce_step(
     if not np.isfinite(lr_f) or lr_f <= 0:
         raise InvalidParameterError(f"lr = {lr!r}, expected a positive finite number")
     p = to_float(validate_distribution(pi, name="pi"))
-    return tilt(p, reinforce_update(P, p, beta, pi_ref, q=q, G=G), lr_f)
+    return tilt(p, lr_f * reinforce_update(P, p, beta, pi_ref, q=q, G=G))
 
 
 def reinforce_trajectory(

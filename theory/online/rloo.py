@@ -30,10 +30,10 @@ import numpy as np
 
 from ..bradley_terry import fit_bradley_terry
 from ..errors import InvalidParameterError, ShapeMismatchError
-from ..kernels import check_beta
+from ..kernels import check_beta, tilt
 from ..numbers import as_array, to_float
 from ..simplex import validate_distribution
-from .core import FixedPoint, Trajectory, embed, iterate, online_problem, softmax, tilt
+from .core import FixedPoint, Trajectory, embed, iterate, online_problem, softmax
 from .dpo import exact_bt_fixed_point
 
 __all__ = [
@@ -92,7 +92,7 @@ def rloo_gradient(r: Any, pi: Any, pi_ref: Any, beta: Any) -> np.ndarray:
 def rloo_step(r: Any, pi: Any, pi_ref: Any, beta: Any, lr: float = RLOO_LR) -> np.ndarray:
     """``pi' = softmax(log pi + lr g)`` with ``g`` = :func:`rloo_gradient`."""
     g = rloo_gradient(r, pi, pi_ref, beta)
-    return tilt(to_float(validate_distribution(pi, name="pi")), g, lr)
+    return tilt(to_float(validate_distribution(pi, name="pi")), lr * g)
 
 
 def rloo_trajectory(

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 from flint import fmpq, fmpq_mat
 
+from .. import kernels
 from ..data import PreferenceData, data_anchor, winner_loser_distribution
 from ..errors import InvalidParameterError
 from ..kernels import check_beta
@@ -145,13 +146,7 @@ def ipo_tilt_rewards(data: PreferenceData, beta: Any = 1) -> np.ndarray:
 
 def tilt(pi_ref: Any, d: Any) -> np.ndarray:
     """``pi ∝ pi_ref exp(d)`` per row (float ``(M, K)``)."""
-    ref = to_float(as_array(pi_ref, name="pi_ref"))
-    dd = to_float(as_array(d, name="d"))
-    with np.errstate(divide="ignore"):
-        logp = np.log(ref) + dd
-    logp = logp - logp.max(axis=-1, keepdims=True)
-    p = np.exp(logp)
-    return p / p.sum(axis=-1, keepdims=True)
+    return kernels.tilt(to_float(as_array(pi_ref, name="pi_ref")), to_float(as_array(d, name="d")))
 
 
 def smoothed_data(data: PreferenceData, eps: Any = Fraction(1, 10)) -> PreferenceData:
