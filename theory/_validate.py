@@ -17,7 +17,7 @@ from .numbers import as_array, common_kind, is_exact
 from .preferences import validate_preference_stack
 from .simplex import validate_distribution, validate_model
 
-__all__ = ["prepare_models", "prompt_weights", "data_marginals", "frozen"]
+__all__ = ["prepare_models", "prompt_model", "prompt_weights", "data_marginals", "frozen"]
 
 
 def frozen(a: Any) -> np.ndarray:
@@ -25,6 +25,15 @@ def frozen(a: Any) -> np.ndarray:
     out = np.array(a, copy=True)
     out.flags.writeable = False
     return out
+
+
+def prompt_model(m: Any, name: str, M: int, K: int, against: str = "the data") -> np.ndarray:
+    """``m`` validated as a model of ``M`` prompts over ``K`` responses (``against`` names what
+    has ``M`` of them, for the error)."""
+    arr = validate_model(m, name=name, K=K)
+    if arr.shape[0] != M:
+        raise ShapeMismatchError(f"{name} has {arr.shape[0]} prompts but {against} has {M}")
+    return arr
 
 
 def prompt_weights(rho: Any, M: int, exact: bool, against: str) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ._validate import prompt_model
 from .data import PreferenceData, check_data, check_rng, data_anchor, sample_dataset
 from .errors import (
     Float64RangeError,
@@ -26,7 +27,6 @@ from .errors import (
 from .kernels import check_beta, dpo_pair_loss
 from .methods.dpo import beta_as_float, dpo_logit_gradient, dpo_weights
 from .numbers import Number, as_array, to_float
-from .simplex import validate_model
 
 __all__ = [
     "Checkpoints",
@@ -120,9 +120,7 @@ def _path_inputs(
         raise InvalidParameterError("steps, n_train and n_heldout must be integers")
     if steps < 0 or n_train < 1 or n_heldout < 1 or not learning_rate > 0:
         raise InvalidParameterError("need steps >= 0, n_train, n_heldout >= 1, learning_rate > 0")
-    ref = to_float(validate_model(pi_ref, name="pi_ref", K=data.K))
-    if ref.shape[0] != data.M:
-        raise ShapeMismatchError(f"pi_ref has {ref.shape[0]} prompts but the data has {data.M}")
+    ref = to_float(prompt_model(pi_ref, "pi_ref", data.M, data.K))
     if np.any(ref == 0):
         raise SupportMismatchError(
             "pi_ref has a zero entry: the simulated training starts from tabular logits "

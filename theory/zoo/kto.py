@@ -43,6 +43,7 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import expit, log_expit
 
+from .._validate import prompt_model
 from ..errors import InvalidParameterError, ShapeMismatchError
 from ..feedback.unpaired import UnpairedData
 from ..kernels import check_beta
@@ -291,9 +292,7 @@ def kto_minimizer(
     rule = _rule(z0)
     kto_limit(data, lambda_d, lambda_u)  # the support check
     c = to_float(kto_weights(data, lambda_d, lambda_u))
-    ref = to_float(validate_model(pi_ref, name="pi_ref", K=data.K))
-    if ref.shape[0] != data.M:
-        raise ShapeMismatchError(f"pi_ref has {ref.shape[0]} prompts but the data has {data.M}")
+    ref = to_float(prompt_model(pi_ref, "pi_ref", data.M, data.K))
     if np.any((c > 0) & (ref == 0)):
         raise InvalidParameterError("pi_ref has no mass on a response with c > 0")
 

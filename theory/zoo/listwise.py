@@ -26,8 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import prompt_model
 from ..bradley_terry import mle_exists
-from ..errors import InvalidParameterError, NoMaximumLikelihoodError, ShapeMismatchError
+from ..errors import InvalidParameterError, NoMaximumLikelihoodError
 from ..feedback.rankings import RankingData, above_weights
 from ..kernels import check_beta
 from ..numbers import to_float
@@ -112,10 +113,7 @@ def plackett_luce_log_likelihood(
 
 
 def _reference(pi_ref: Any, data: RankingData) -> np.ndarray:
-    ref = to_float(validate_model(pi_ref, name="pi_ref", K=data.K))
-    if ref.shape[0] != data.M:
-        raise ShapeMismatchError(f"pi_ref has {ref.shape[0]} prompts but the data has {data.M}")
-    return ref
+    return to_float(prompt_model(pi_ref, "pi_ref", data.M, data.K))
 
 
 def listwise_dpo_loss(data: RankingData, pi: Any, pi_ref: Any, beta: Any = 1) -> float:

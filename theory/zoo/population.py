@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import prompt_model
 from ..data import PreferenceData, winner_loser_distribution
 from ..errors import InvalidParameterError, ShapeMismatchError, SupportMismatchError
 from ..kernels import check_beta
@@ -77,9 +78,7 @@ def batch_from_data(data: PreferenceData, pi_ref: Any, beta: Any) -> PairBatch:
     """
     b = float(check_beta(beta, positive=True))
     w = to_float(winner_loser_distribution(data))
-    ref = to_float(validate_model(pi_ref, name="pi_ref", K=data.K))
-    if ref.shape[0] != data.M:
-        raise ShapeMismatchError(f"pi_ref has {ref.shape[0]} prompts but the data has {data.M}")
+    ref = to_float(prompt_model(pi_ref, "pi_ref", data.M, data.K))
     seen = (w.sum(axis=2) + w.sum(axis=1)) > 0
     bad = np.argwhere(seen & (ref == 0))
     if len(bad):

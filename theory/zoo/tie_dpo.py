@@ -33,8 +33,9 @@ from typing import Any, Literal
 import numpy as np
 from scipy.special import expit, log_expit
 
+from .._validate import prompt_model
 from ..bradley_terry import mle_exists
-from ..errors import InvalidParameterError, NoMaximumLikelihoodError, ShapeMismatchError
+from ..errors import InvalidParameterError, NoMaximumLikelihoodError
 from ..feedback.ties import TieData
 from ..kernels import check_beta
 from ..numbers import as_array, format_number, to_float
@@ -125,10 +126,7 @@ def _inputs(data: TieData) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
 
 
 def _reference(pi_ref: Any, data: TieData) -> np.ndarray:
-    ref = to_float(validate_model(pi_ref, name="pi_ref", K=data.K))
-    if ref.shape[0] != data.M:
-        raise ShapeMismatchError(f"pi_ref has {ref.shape[0]} prompts but the data has {data.M}")
-    return ref
+    return to_float(prompt_model(pi_ref, "pi_ref", data.M, data.K))
 
 
 def tie_dpo_loss(

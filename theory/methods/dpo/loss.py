@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, log_expit
 
+from ..._validate import prompt_model
 from ...data import (
     EmpiricalPreferences,
     PreferenceData,
@@ -249,11 +250,7 @@ def dpo_loss_from_log_probs(w: Any, log_pi: Any, pi_ref: Any, beta: Any = 1) -> 
             f"w has shape {w_arr.shape}, log_pi {lp.shape}: expected (M, K, K), (M, K)"
         )
     b = beta_as_float(check_beta(beta, positive=True))
-    ref = validate_model(pi_ref, name="pi_ref", K=lp.shape[1])
-    if ref.shape[0] != lp.shape[0]:
-        raise ShapeMismatchError(
-            f"pi_ref has {ref.shape[0]} prompts but the data has {lp.shape[0]}"
-        )
+    ref = prompt_model(pi_ref, "pi_ref", lp.shape[0], lp.shape[1])
     compared = _compared(w_arr)
     check_reference_support(ref, compared)
     r = to_float(ref)

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._validate import prompt_model
 from ...bradley_terry import ComparisonGraph, comparison_graph, fit_bradley_terry
 from ...data import PreferenceData, data_anchor
 from ...errors import (
@@ -520,9 +521,7 @@ def dpo_minimizers(source: Source, pi_ref: Any, beta: Any = 1) -> DPOMinimizerSe
     b = check_beta(beta, positive=True)
     w_all = dpo_weights(source)
     M, K = w_all.shape[0], w_all.shape[1]
-    ref = validate_model(pi_ref, name="pi_ref", K=K)
-    if ref.shape[0] != M:
-        raise ShapeMismatchError(f"pi_ref has {ref.shape[0]} prompts but the data has {M}")
+    ref = prompt_model(pi_ref, "pi_ref", M, K)
     off = to_float(w_all).copy()
     off[:, np.arange(K), np.arange(K)] = 0.0
     check_reference_support(ref, (off.sum(axis=2) + off.sum(axis=1)) > 0)
