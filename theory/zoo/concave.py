@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["GRAD_TOL", "MAX_ITER", "RewardFit", "components", "maximize_concave"]
+__all__ = ["GRAD_TOL", "MAX_ITER", "RewardFit", "FittedPolicy", "components", "maximize_concave"]
 
 #: Stopping rule: ``max |gradient| <= GRAD_TOL * (1 + total weight)``.
 GRAD_TOL = 1e-12
@@ -37,6 +37,25 @@ class RewardFit:
     gradient_norm: float
     iterations: int
     converged: bool
+
+
+@dataclass(frozen=True)
+class FittedPolicy:
+    """A policy ``pi`` ``(M, K)`` tilted by fitted rewards, with the fits (one
+    :class:`RewardFit` per prompt) that certify it."""
+
+    pi: np.ndarray
+    fits: tuple[RewardFit, ...]
+
+    @property
+    def rewards(self) -> np.ndarray:
+        """``r*`` ``(M, K)``."""
+        return np.stack([f.rewards for f in self.fits])
+
+    @property
+    def gradient_norm(self) -> float:
+        """The largest certificate of the fits."""
+        return max(f.gradient_norm for f in self.fits)
 
 
 def components(adjacency: np.ndarray) -> tuple[np.ndarray, ...]:

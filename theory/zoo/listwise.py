@@ -34,7 +34,7 @@ from ..kernels import check_beta
 from ..numbers import to_float
 from ..simplex import validate_model
 from .closed_forms import tilt
-from .concave import RewardFit, components, maximize_concave
+from .concave import FittedPolicy, RewardFit, components, maximize_concave
 
 __all__ = [
     "StageWeights",
@@ -167,20 +167,9 @@ def plackett_luce_fit(data: RankingData) -> list[RewardFit]:
 
 
 @dataclass(frozen=True)
-class ListwiseMinimizer:
+class ListwiseMinimizer(FittedPolicy):
     """The listwise DPO minimizer ``pi`` ``(M, K)`` with the fits (certificate
     ``gradient_norm``)."""
-
-    pi: np.ndarray
-    fits: tuple[RewardFit, ...]
-
-    @property
-    def rewards(self) -> np.ndarray:
-        return np.stack([f.rewards for f in self.fits])
-
-    @property
-    def gradient_norm(self) -> float:
-        return max(f.gradient_norm for f in self.fits)
 
 
 def listwise_dpo_minimizer(data: RankingData, pi_ref: Any, beta: Any = 1) -> ListwiseMinimizer:

@@ -41,7 +41,7 @@ from ..kernels import check_beta
 from ..numbers import as_array, format_number, to_float
 from ..simplex import validate_model
 from .closed_forms import tilt
-from .concave import RewardFit, components, maximize_concave
+from .concave import FittedPolicy, components, maximize_concave
 
 __all__ = [
     "TIE_MODELS",
@@ -185,24 +185,13 @@ def tie_dpo_rewards(data: TieData, model: TieModel = "davidson", param: Any = No
 
 
 @dataclass(frozen=True)
-class TieDPOMinimizer:
+class TieDPOMinimizer(FittedPolicy):
     """The tie-aware DPO minimizer: ``pi`` ``(M, K)`` (free mass off the compared responses
     left where ``pi_ref`` puts it), the fits ``fits`` (``RewardFit`` per prompt, with the
     certificate ``gradient_norm``), ``model`` and its parameter."""
 
-    pi: np.ndarray
-    fits: tuple[RewardFit, ...]
     model: str
     param: float
-
-    @property
-    def rewards(self) -> np.ndarray:
-        """``r*`` ``(M, K)``."""
-        return np.stack([f.rewards for f in self.fits])
-
-    @property
-    def gradient_norm(self) -> float:
-        return max(f.gradient_norm for f in self.fits)
 
 
 def tie_dpo_minimizer(
