@@ -51,6 +51,20 @@ GROUP = 2
 BETA_GROUP = Fraction(1, 2)
 LABELS = (r"$y=0$", r"$y=1$", r"$y=2$")
 REF = r"$\pi_{\mathrm{ref}}$"
+#: How the pictures mark the maximal lottery, the regularized Nash equilibrium and pi_ref.
+MAXIMAL_LOTTERY: dict[str, Any] = {
+    "label": "maximal lottery",
+    "marker": "*",
+    "color": "gold",
+    "size": 400,
+}
+REGULARIZED_NASH: dict[str, Any] = {
+    "label": r"regularized Nash at $\beta$",
+    "marker": "D",
+    "color": "white",
+    "size": 110,
+}
+REFERENCE: dict[str, Any] = {"label": REF, "marker": "s", "color": "black", "size": 90}
 
 
 def _ref() -> np.ndarray:
@@ -123,23 +137,9 @@ def draw_online_trajectories(axes: Any) -> None:
             simplex_points(fp, ax, color=color, size=90)
         _, avg = _sppo_average(P, ref, 5000)
         simplex_path(avg, ax, label=r"SPPO time average $\bar\pi_t$", color="tab:red")
-        simplex_points(
-            to_float(maximal_lottery(P_exact).pi),
-            ax,
-            label="maximal lottery",
-            marker="*",
-            color="gold",
-            size=400,
-        )
-        simplex_points(
-            regularized_nash(P, b, ref).pi,
-            ax,
-            label=r"regularized Nash at $\beta$",
-            marker="D",
-            color="white",
-            size=110,
-        )
-        simplex_points(ref, ax, label=REF, marker="s", color="black", size=90)
+        simplex_points(to_float(maximal_lottery(P_exact).pi), ax, **MAXIMAL_LOTTERY)
+        simplex_points(regularized_nash(P, b, ref).pi, ax, **REGULARIZED_NASH)
+        simplex_points(ref, ax, **REFERENCE)
     handles, labels = axes[0].get_legend_handles_labels()
     axes[0].figure.legend(handles, labels, loc="outside right upper", frameon=False)
 
@@ -184,9 +184,7 @@ def draw_sppo(axes: Any, rps: dict[str, Any], eta0: float, eta_const: float, sta
     )
     simplex_path(last, ax2, label=r"last iterate, $\eta_t = 1/\sqrt{t}$", color="tab:blue")
     simplex_path(avg, ax2, label=r"time average $\bar\pi_t$", color="tab:red")
-    simplex_points(
-        np.full(3, 1 / 3), ax2, label="maximal lottery", marker="*", color="gold", size=400
-    )
+    simplex_points(np.full(3, 1 / 3), ax2, **MAXIMAL_LOTTERY)
     ax2.set_ylim(-0.12, 1.45)
     ax2.legend(loc="upper center", frameon=False, fontsize=15)
 
@@ -226,23 +224,9 @@ def draw_in_group(axes: Any, naive_tv: Any) -> None:
     for G, shade in zip((2, 3, 5, 20), shades, strict=True):
         fp = reinforce_fixed_point(P, b, ref, G=G).pi
         simplex_points(fp, ax, label=f"in-group REINFORCE, G = {G}", color=shade, size=110)
-    simplex_points(
-        regularized_nash(P, b, ref).pi,
-        ax,
-        label=r"regularized Nash at $\beta$",
-        marker="D",
-        color="white",
-        size=110,
-    )
-    simplex_points(
-        to_float(maximal_lottery(P_exact).pi),
-        ax,
-        label="maximal lottery",
-        marker="*",
-        color="gold",
-        size=400,
-    )
-    simplex_points(ref, ax, label=REF, marker="s", color="black", size=90)
+    simplex_points(regularized_nash(P, b, ref).pi, ax, **REGULARIZED_NASH)
+    simplex_points(to_float(maximal_lottery(P_exact).pi), ax, **MAXIMAL_LOTTERY)
+    simplex_points(ref, ax, **REFERENCE)
     ax.set_ylim(-0.12, 1.6)
     ax.legend(loc="upper center", frameon=False, fontsize=15, ncol=2)
     pts = np.asarray(naive_tv, dtype=float).reshape(-1, 2)
